@@ -1,0 +1,94 @@
+# fcgate build. `make` builds CONFIG=host into build/host/fcgate;
+# `make CONFIG=<name>` builds config/<name>_defconfig into build/<name>/.
+# See README.md for every target.
+
+CONFIG ?= host
+B := $(or $(O),build/$(CONFIG))
+DEFCONFIG := config/$(CONFIG)_defconfig
+PY := /usr/bin/python3
+KCONF := $(PY) -m
+
+ifeq ($(wildcard $(DEFCONFIG)),)
+$(error no configuration '$(CONFIG)': $(DEFCONFIG) does not exist (see config/))
+endif
+
+# The resolved configuration, as make variables (CONFIG_BOARD="host" ...).
+-include $(B)/.config
+unquote = $(patsubst "%",%,$(1))
+BOARD := $(call unquote,$(CONFIG_BOARD))
+ROUTE_FILE := $(call unquote,$(CONFIG_ROUTE_FILE))
+
+ifneq ($(BOARD),)
+include boards/$(BOARD)/board.mk
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS_COMMON := -std=c11 $(WARN) -Icore -Iport -I$(B)
+CORE_SRC := $(sort $(wildcard core/*.c))
+PORT_SRC := $(sort $(wildcard port/$(PORT)/*.c))
+OBJ_CORE := $(CORE_SRC:%.c=$(B)/obj/%.o)
+OBJ_PORT := $(PORT_SRC:%.c=$(B)/obj/%.o)
+OBJ_BOARD := $(BOARD_SRC:%.c=$(B)/obj/%.o) $(B)/obj/routes.o
+HOSTCC := gcc
+
+.PHONY: all run test test-unit test-integration check-nomalloc menuconfig \
+	savedefconfig clean deps apps
+.DEFAULT_GOAL := all
+
+all: $(TARGET)
+
+# --- configuration -------------------------------------------------------
+$(B)/.config: $(DEFCONFIG) Kconfig
+	@mkdir -p $(B)
+	KCONFIG_CONFIG=$(DEFCONFIG) $(KCONF) genconfig --config-out $@ \
+		--header-path $(B)/autoconf.h Kconfig
+
+$(B)/autoconf.h: $(B)/.config Kconfig
+	KCONFIG_CONFIG=$(B)/.config $(KCONF) genconfig --header-path $@ Kconfig
+
+menuconfig: $(B)/.config
+	KCONFIG_CONFIG=$(B)/.config $(KCONF) menuconfig Kconfig
+	KCONFIG_CONFIG=$(B)/.config $(KCONF) genconfig --header-path $(B)/autoconf.h Kconfig
+
+savedefconfig: $(B)/.config
+	KCONFIG_CONFIG=$(B)/.config $(KCONF) savedefconfig --kconfig Kconfig --out $(DEFCONFIG)
+	@echo "wrote $(DEFCONFIG)"
+
+# --- routes, compiled in ------------------------------------------------
+$(B)/routegen: scripts/routegen.c core/route.c core/route.h $(B)/autoconf.h
+	$(HOSTCC) $(CFLAGS_COMMON) -O1 -g -o $@ scripts/routegen.c core/route.c
+
+$(B)/routes.c: $(ROUTE_FILE) $(B)/routegen
+	$(B)/routegen $(ROUTE_FILE) > $@.tmp || { rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
+
+# --- objects --------------------------------------------------------------
+$(B)/obj/%.o: %.c $(B)/autoconf.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(BOARD_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/obj/routes.o: $(B)/routes.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(BOARD_CFLAGS) -c -o $@ $<
+
+$(B)/fcgate: $(OBJ_CORE) $(OBJ_PORT) $(OBJ_BOARD)
+	$(CC) $(BOARD_CFLAGS) $(BOARD_LDFLAGS) -o $@ $^
+
+-include $(OBJ_CORE:.o=.d) $(OBJ_PORT:.o=.d) $(OBJ_BOARD:.o=.d)
+
+# The core never allocates: fail if any core object references the heap.
+check-nomalloc: $(OBJ_CORE)
+	@bad=$$(nm -u $(OBJ_CORE) | grep -wE 'malloc|calloc|realloc|free' || true); \
+	if [ -n "$$bad" ]; then echo "core references the heap:"; \
+		nm -A -u $(OBJ_CORE) | grep -wE 'malloc|calloc|realloc|free'; exit 1; fi; \
+	echo "check-nomalloc: no core object references malloc/calloc/realloc/free"
+
+# --- tests ----------------------------------------------------------------
+include tests/tests.mk
+
+clean:
+	rm -rf build
+
+run: deps
+	$(MAKE) CONFIG=host all build/apps/fcgi-demo
+	bash scripts/run.sh build/host/fcgate build/apps/fcgi-demo

@@ -1,0 +1,400 @@
+/*
+ * cgi.c - RFC 3875 meta-variables as FastCGI PARAMS pairs.
+ *
+ * Each pair is described by a name (a literal, or "HTTP_" plus a header
+ * name to transform) and a value made of at most two slices, or of every
+ * field with one header name joined by ", " (RFC 3875 §4.1.18). Its size
+ * is known before a byte is written, so pairs go out whole.
+ */
+#include <string.h>
+
+#include "cgi.h"
+#include "fcgi.h"
+#include "gw_config.h"
+#include "log.h"
+
+enum meta {
+	META_GATEWAY_INTERFACE,
+	META_SERVER_SOFTWARE,
+	META_SERVER_NAME,
+	META_SERVER_PORT,
+	META_SERVER_ADDR,
+	META_SERVER_PROTOCOL,
+	META_REMOTE_ADDR,
+	META_REMOTE_PORT,
+	META_REQUEST_METHOD,
+	META_REQUEST_URI,
+	META_QUERY_STRING,
+	META_SCRIPT_NAME,
+	META_PATH_INFO,
+	META_DOCUMENT_ROOT,
+	META_SCRIPT_FILENAME,
+	META_CONTENT_LENGTH,
+	META_CONTENT_TYPE,
+	META_COUNT
+};
+
+static const char *const meta_names[META_COUNT] = {
+	"GATEWAY_INTERFACE", "SERVER_SOFTWARE", "SERVER_NAME", "SERVER_PORT",
+	"SERVER_ADDR", "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT",
+	"REQUEST_METHOD", "REQUEST_URI", "QUERY_STRING", "SCRIPT_NAME",
+	"PATH_INFO", "DOCUMENT_ROOT", "SCRIPT_FILENAME", "CONTENT_LENGTH",
+	"CONTENT_TYPE",
+};
+
+#define CGI_SCRATCH 48  /* an IPv6 address or a 64-bit number in text */
+#define HTTP_PREFIX "HTTP_"
+#define HTTP_PREFIX_LEN 5
+
+struct pair {
+	const char *name;           /* literal name, or NULL for a header */
+	struct http_slice hname;    /* header name, turned into HTTP_NAME */
+	struct http_slice v[2];     /* value parts */
+	int join_header;            /* >= 0: join every field named like this one */
+	char scratch[CGI_SCRATCH];
+};
+
+static int same_name(struct http_slice a, struct http_slice b)
+{
+	if (a.len != b.len)
+		return 0;
+	for (uint32_t k = 0; k < a.len; k++) {
+		char x = a.p[k], y = b.p[k];
+		if (x >= 'a' && x <= 'z') x = (char)(x - 32);
+		if (y >= 'a' && y <= 'z') y = (char)(y - 32);
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/* Is name one of the tokens of a Connection field (RFC 9110 §7.6.1)? */
+static int listed_in_connection(const struct http_request *req, struct http_slice name)
+{
+	for (unsigned i = 0; i < req->header_count; i++) {
+		const struct http_header *h = &req->headers[i];
+		const char *p = h->value.p, *end = p + h->value.len;
+
+		if (!http_slice_eq(h->name, "Connection"))
+			continue;
+		while (p < end) {
+			const char *tok;
+			while (p < end && (*p == ',' || *p == ' ' || *p == '\t'))
+				p++;
+			tok = p;
+			while (p < end && *p != ',' && *p != ' ' && *p != '\t')
+				p++;
+			if (p > tok && same_name(name, (struct http_slice){ tok, (uint32_t)(p - tok) }))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Hop-by-hop fields and those CGI passes another way never become HTTP_*. */
+static int header_is_hidden(const struct http_request *req, struct http_slice name)
+{
+	static const char *const hidden[] = {
+		"Content-Length", "Content-Type", "Connection", "Keep-Alive",
+		"TE", "Transfer-Encoding", "Upgrade", "Proxy-Connection",
+		"Trailer",
+		"Proxy",        /* httpoxy, CVE-2016-5385: never HTTP_PROXY */
+	};
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+		if (http_slice_eq(name, hidden[i]))
+			return 1;
+	return listed_in_connection(req, name);
+}
+
+/*
+ * A header field becomes HTTP_* only at its first occurrence (later ones
+ * are joined into it), and never when its name holds '_': the CGI name
+ * cannot tell "X_A" from "X-A", so "X_Forwarded_For" could pose as
+ * "X-Forwarded-For".
+ */
+static int header_is_passed(const struct http_request *req, unsigned i)
+{
+	struct http_slice name = req->headers[i].name;
+
+	if (memchr(name.p, '_', name.len) != NULL) {
+		LOG_I("dropped header with '_' in its name: %.*s", (int)name.len, name.p);
+		return 0;
+	}
+	if (header_is_hidden(req, name))
+		return 0;
+	for (unsigned j = 0; j < i; j++)
+		if (same_name(req->headers[j].name, name))
+			return 0;
+	return 1;
+}
+
+static struct http_slice slice(const char *p, size_t len)
+{
+	struct http_slice s = { p, (uint32_t)len };
+	return s;
+}
+
+static struct http_slice lit(const char *p)
+{
+	return slice(p, strlen(p));
+}
+
+static struct http_slice fmt_u(char *buf, unsigned long long v)
+{
+	return slice(buf, log_format(buf, CGI_SCRATCH, "%llu", v));
+}
+
+/* SERVER_NAME: the Host field without its port, else the local address. */
+static struct http_slice server_name(const struct cgi_request *cr, char *scratch)
+{
+	const struct http_header *h = http_find_header(cr->req, "Host");
+
+	if (h != NULL && h->value.len > 0) {
+		const char *p = h->value.p;
+		uint32_t n = h->value.len;
+		if (p[0] == '[') {
+			const char *close = memchr(p, ']', n);
+			if (close != NULL)
+				return slice(p, (size_t)(close - p) + 1);
+		} else {
+			const char *colon = memchr(p, ':', n);
+			if (colon != NULL)
+				n = (uint32_t)(colon - p);
+		}
+		return slice(p, n);
+	}
+	return slice(scratch, cgi_format_ip(cr->local, scratch, CGI_SCRATCH));
+}
+
+/* Fill pair p for index idx; returns 0 when that index yields no pair. */
+static int pair_get(const struct cgi_request *cr, unsigned idx, struct pair *p)
+{
+	const struct http_request *req = cr->req;
+	const struct http_header *h;
+
+	memset(p, 0, sizeof(*p));
+	p->join_header = -1;
+	if (idx >= META_COUNT) {
+		unsigned i = idx - META_COUNT;
+		if (!header_is_passed(req, i))
+			return 0;
+		p->hname = req->headers[i].name;
+		p->join_header = (int)i;
+		return 1;
+	}
+	p->name = meta_names[idx];
+	switch ((enum meta)idx) {
+	case META_GATEWAY_INTERFACE: p->v[0] = lit("CGI/1.1"); break;
+	case META_SERVER_SOFTWARE:
+		p->v[0] = lit(CONFIG_SERVER_SOFTWARE[0] ? CONFIG_SERVER_SOFTWARE : "fcgate");
+		break;
+	case META_SERVER_NAME: p->v[0] = server_name(cr, p->scratch); break;
+	case META_SERVER_PORT: p->v[0] = fmt_u(p->scratch, cr->local->port); break;
+	case META_SERVER_ADDR:
+		p->v[0] = slice(p->scratch, cgi_format_ip(cr->local, p->scratch, CGI_SCRATCH));
+		break;
+	case META_SERVER_PROTOCOL:
+		p->v[0] = lit(req->version_minor ? "HTTP/1.1" : "HTTP/1.0");
+		break;
+	case META_REMOTE_ADDR:
+		p->v[0] = slice(p->scratch, cgi_format_ip(cr->peer, p->scratch, CGI_SCRATCH));
+		break;
+	case META_REMOTE_PORT: p->v[0] = fmt_u(p->scratch, cr->peer->port); break;
+	case META_REQUEST_METHOD: p->v[0] = req->method; break;
+	case META_REQUEST_URI: p->v[0] = req->target; break;
+	case META_QUERY_STRING: p->v[0] = slice(req->query.p ? req->query.p : "", req->query.len); break;
+	case META_SCRIPT_NAME: p->v[0] = slice(cr->path, cr->script_len); break;
+	case META_PATH_INFO:
+		p->v[0] = slice(cr->path + cr->script_len, cr->path_len - cr->script_len);
+		break;
+	case META_DOCUMENT_ROOT: p->v[0] = slice(cr->docroot, cr->docroot_len); break;
+	case META_SCRIPT_FILENAME: {
+		/* DOCUMENT_ROOT joined to the path below the prefix by one '/'. */
+		const char *rest = cr->path + cr->script_len;
+		uint32_t rest_len = cr->path_len - cr->script_len;
+		uint32_t root_len = cr->docroot_len;
+		if (root_len > 0 && cr->docroot[root_len - 1] == '/' && rest_len > 0 && rest[0] == '/')
+			root_len--;
+		p->v[0] = slice(cr->docroot, root_len);
+		p->v[1] = slice(rest, rest_len);
+		break;
+	}
+	case META_CONTENT_LENGTH:
+		if (req->content_length < 0)
+			return 0;
+		p->v[0] = fmt_u(p->scratch, (unsigned long long)req->content_length);
+		break;
+	case META_CONTENT_TYPE:
+		h = http_find_header(req, "Content-Type");
+		if (h == NULL)
+			return 0;
+		p->v[0] = h->value;
+		break;
+	case META_COUNT:
+		return 0;
+	}
+	return 1;
+}
+
+/* Value length, or for a joined header every field's value and ", ". */
+static size_t pair_value_len(const struct cgi_request *cr, const struct pair *p)
+{
+	size_t n = 0;
+	unsigned count = 0;
+
+	if (p->join_header < 0)
+		return (size_t)p->v[0].len + p->v[1].len;
+	for (unsigned i = (unsigned)p->join_header; i < cr->req->header_count; i++) {
+		const struct http_header *h = &cr->req->headers[i];
+		if (!same_name(h->name, p->hname))
+			continue;
+		n += h->value.len + (count++ ? 2 : 0);
+	}
+	return n;
+}
+
+static size_t pair_name_len(const struct pair *p)
+{
+	return p->name ? strlen(p->name) : HTTP_PREFIX_LEN + p->hname.len;
+}
+
+static uint8_t *put_name(uint8_t *dst, const struct pair *p)
+{
+	if (p->name != NULL) {
+		size_t n = strlen(p->name);
+		memcpy(dst, p->name, n);
+		return dst + n;
+	}
+	memcpy(dst, HTTP_PREFIX, HTTP_PREFIX_LEN);
+	dst += HTTP_PREFIX_LEN;
+	for (uint32_t k = 0; k < p->hname.len; k++) {
+		char c = p->hname.p[k];
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 32);
+		else if (c == '-')
+			c = '_';
+		*dst++ = (uint8_t)c;
+	}
+	return dst;
+}
+
+static uint8_t *put_value(uint8_t *dst, const struct cgi_request *cr, const struct pair *p)
+{
+	unsigned count = 0;
+
+	if (p->join_header < 0) {
+		for (int k = 0; k < 2; k++) {
+			if (p->v[k].len) {
+				memcpy(dst, p->v[k].p, p->v[k].len);
+				dst += p->v[k].len;
+			}
+		}
+		return dst;
+	}
+	for (unsigned i = (unsigned)p->join_header; i < cr->req->header_count; i++) {
+		const struct http_header *h = &cr->req->headers[i];
+		if (!same_name(h->name, p->hname))
+			continue;
+		if (count++) {
+			memcpy(dst, ", ", 2);
+			dst += 2;
+		}
+		if (h->value.len) {
+			memcpy(dst, h->value.p, h->value.len);
+			dst += h->value.len;
+		}
+	}
+	return dst;
+}
+
+unsigned cgi_params_end(const struct cgi_request *cr)
+{
+	return META_COUNT + cr->req->header_count;
+}
+
+long cgi_params_write(const struct cgi_request *cr, unsigned *cursor,
+		      uint8_t *dst, size_t cap)
+{
+	size_t used = 0;
+	struct pair p;
+
+	for (; *cursor < cgi_params_end(cr); (*cursor)++) {
+		size_t nlen, vlen, need;
+		uint8_t *w;
+
+		if (!pair_get(cr, *cursor, &p))
+			continue;
+		nlen = pair_name_len(&p);
+		vlen = pair_value_len(cr, &p);
+		need = fcgi_nv_size(nlen, vlen);
+		if (need > cap - used) {
+			if (used == 0)
+				return -1;
+			break;
+		}
+		w = dst + used;
+		w += fcgi_put_nv_lengths(w, nlen, vlen);
+		w = put_name(w, &p);
+		w = put_value(w, cr, &p);
+		used = (size_t)(w - dst);
+	}
+	return (long)used;
+}
+
+static char hex_digit(unsigned v)
+{
+	return "0123456789abcdef"[v & 15u];
+}
+
+/* RFC 5952: lowercase, leading zeros dropped, longest run (>1) of zero groups as "::". */
+static size_t format_ipv6(const uint8_t *ip, char *out, size_t cap)
+{
+	uint16_t g[8];
+	int best = -1, best_len = 0;
+	size_t n = 0;
+	char tmp[48];
+
+	for (int i = 0; i < 8; i++)
+		g[i] = (uint16_t)(ip[2 * i] << 8 | ip[2 * i + 1]);
+	for (int i = 0; i < 8;) {
+		int j = i;
+		while (j < 8 && g[j] == 0)
+			j++;
+		if (j - i > best_len && j - i > 1) {
+			best = i;
+			best_len = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			tmp[n++] = ':';
+			tmp[n++] = ':';
+			i += best_len - 1;
+			continue;
+		}
+		if (i > 0 && i != best + best_len)
+			tmp[n++] = ':';
+		int started = 0;
+		for (int s = 12; s >= 0; s -= 4) {
+			unsigned d = (g[i] >> s) & 15u;
+			if (d || started || s == 0) {
+				tmp[n++] = hex_digit(d);
+				started = 1;
+			}
+		}
+	}
+	if (n >= cap)
+		n = cap ? cap - 1 : 0;
+	memcpy(out, tmp, n);
+	if (cap)
+		out[n] = '\0';
+	return n;
+}
+
+size_t cgi_format_ip(const struct port_addr *a, char *out, size_t cap)
+{
+	if (a->family == PORT_AF_INET6)
+		return format_ipv6(a->ip, out, cap);
+	return log_format(out, cap, "%u.%u.%u.%u", a->ip[0], a->ip[1], a->ip[2], a->ip[3]);
+}

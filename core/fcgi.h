@@ -1,0 +1,115 @@
+/*
+ * fcgi.h - FastCGI 1.0 record codec (the FastCGI specification, 1996).
+ *
+ * Encoding writes into caller buffers; decoding is a resumable state
+ * machine that can be fed any split of the byte stream and hands out the
+ * content of STDOUT and STDERR records as slices of the input, so the
+ * caller can de-frame in place.
+ */
+#ifndef FCGATE_FCGI_H
+#define FCGATE_FCGI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FCGI_VERSION_1 1
+#define FCGI_HEADER_LEN 8
+#define FCGI_MAX_CONTENT 65535u
+
+enum fcgi_type {
+	FCGI_BEGIN_REQUEST = 1,
+	FCGI_ABORT_REQUEST = 2,
+	FCGI_END_REQUEST = 3,
+	FCGI_PARAMS = 4,
+	FCGI_STDIN = 5,
+	FCGI_STDOUT = 6,
+	FCGI_STDERR = 7,
+	FCGI_DATA = 8,
+	FCGI_GET_VALUES = 9,
+	FCGI_GET_VALUES_RESULT = 10,
+	FCGI_UNKNOWN_TYPE = 11,
+};
+
+enum fcgi_role { FCGI_RESPONDER = 1, FCGI_AUTHORIZER = 2, FCGI_FILTER = 3 };
+
+#define FCGI_KEEP_CONN 1
+
+enum fcgi_protocol_status {
+	FCGI_REQUEST_COMPLETE = 0,
+	FCGI_CANT_MPX_CONN = 1,
+	FCGI_OVERLOADED = 2,
+	FCGI_UNKNOWN_ROLE = 3,
+};
+
+/* Write an 8-byte record header. */
+void fcgi_put_header(uint8_t *dst, uint8_t type, uint16_t request_id,
+		     uint16_t content_len, uint8_t padding_len);
+
+/* Write a whole BEGIN_REQUEST record (16 bytes); returns 16. */
+size_t fcgi_put_begin_request(uint8_t *dst, uint16_t request_id,
+			      uint16_t role, uint8_t flags);
+
+/* Write a whole ABORT_REQUEST record (8 bytes); returns 8. */
+size_t fcgi_put_abort_request(uint8_t *dst, uint16_t request_id);
+
+/* Padding that brings content_len to a multiple of 8. */
+uint8_t fcgi_padding(uint16_t content_len);
+
+/* Longest name or value a name-value pair can carry (31-bit length). */
+#define FCGI_NV_LEN_MAX 0x7fffffffu
+
+/*
+ * Bytes a name-value pair takes: 1- or 4-byte lengths plus the data;
+ * 0 when a length exceeds FCGI_NV_LEN_MAX (the pair cannot be encoded).
+ */
+size_t fcgi_nv_size(size_t name_len, size_t value_len);
+
+/*
+ * Write the two length fields of a pair; returns bytes written (2..8), or
+ * 0 (nothing written) when a length exceeds FCGI_NV_LEN_MAX.
+ */
+size_t fcgi_put_nv_lengths(uint8_t *dst, size_t name_len, size_t value_len);
+
+/* What fcgi_decode() found. */
+enum fcgi_event_type {
+	FCGI_EV_NONE = 0,       /* consumed framing only; call again */
+	FCGI_EV_STDOUT,         /* data/len: a piece of STDOUT content */
+	FCGI_EV_STDERR,         /* data/len: a piece of STDERR content */
+	FCGI_EV_END,            /* app_status, protocol_status are set */
+	FCGI_EV_OTHER,          /* a whole record of another type was skipped */
+};
+
+struct fcgi_event {
+	uint8_t type;           /* enum fcgi_event_type */
+	uint8_t protocol_status;
+	const uint8_t *data;
+	size_t len;
+	uint32_t app_status;
+};
+
+struct fcgi_decoder {
+	uint16_t request_id;    /* the request the decoder belongs to */
+	uint8_t state;
+	uint8_t rec_type;
+	uint8_t hdr[FCGI_HEADER_LEN];
+	uint8_t got;            /* bytes of hdr or END_REQUEST body held */
+	uint8_t padding;
+	uint32_t remaining;     /* content bytes left in the current record */
+};
+
+void fcgi_decoder_init(struct fcgi_decoder *d, uint16_t request_id);
+
+/*
+ * Consume bytes from buf[0..len) and report at most one event. Returns
+ * bytes consumed (> 0) with ev filled (FCGI_EV_NONE when only framing was
+ * eaten), -2 when len is 0, or -1 on a protocol error (wrong version, a
+ * STDOUT/STDERR/END_REQUEST for another request id, a malformed
+ * END_REQUEST). STDOUT/STDERR slices point into buf. A zero-length STDOUT
+ * record (end of stream) gives no event. After FCGI_EV_END, bytes that
+ * follow belong to the next request (or are an error for the caller).
+ * After -1 the stream is out of step: every later call returns -1 too.
+ */
+long fcgi_decode(struct fcgi_decoder *d, const uint8_t *buf, size_t len,
+		 struct fcgi_event *ev);
+
+#endif

@@ -1,0 +1,319 @@
+/*
+ * gw.c - the event loop: wait for readiness, then step each ready slot.
+ *
+ * The poll set is rebuilt on every turn from the slots' states; with a few
+ * dozen slots that costs less than one system call, and it keeps the
+ * interest of every slot in one obvious place (want_client/want_backend).
+ */
+#include <string.h>
+
+#include "gw.h"
+#include "log.h"
+#include "slot.h"
+
+#define POLL_MAX (1 + CONFIG_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS)
+#define LISTENER_ENTRY (-1)
+
+static port_sock listener = PORT_SOCK_NONE;
+static struct port_addr bound_addr;
+static int accepting;
+static struct port_poll pollset[POLL_MAX];
+static int16_t pollmap[POLL_MAX];      /* >= 0 client, <= -2 backend, -1 listener */
+struct gw_stats gw_counters;
+
+static void client_init(struct client *c, port_sock s)
+{
+	memset(c, 0, offsetof(struct client, headers));
+	c->sock = s;
+	c->state = C_HEAD;
+	c->backend = -1;
+	c->route = -1;
+	c->resp_left = -1;
+	c->deadline = slot_deadline(CONFIG_HEADER_TIMEOUT * 1000u);
+}
+
+static struct client *free_client(void)
+{
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++)
+		if (gw_clients[i].state == C_FREE)
+			return &gw_clients[i];
+	return NULL;
+}
+
+static void accept_clients(void)
+{
+	struct client *c;
+
+	while (accepting && (c = free_client()) != NULL) {
+		struct port_addr peer, local;
+		port_sock s;
+
+		if (port_accept(listener, &s, &peer, &local) != PORT_OK)
+			return;
+		client_init(c, s);
+		c->peer = peer;
+		c->local = local;
+	}
+}
+
+static uint8_t want_client(const struct client *c)
+{
+	uint8_t w = c->out_off < c->out_len ? PORT_OUT : 0;
+
+	switch (c->state) {
+	case C_HEAD:
+	case C_LINGER:
+		return w | PORT_IN;
+	case C_PROXY:
+		if (c->body_left > (int64_t)c->in_len && c->in_len < sizeof(c->in))
+			w |= PORT_IN;
+		return w;
+	case C_RESPOND:
+		return PORT_OUT;
+	default:
+		return w;
+	}
+}
+
+static uint8_t want_backend(const struct backend *b)
+{
+	if (b->state == B_CONNECTING)
+		return PORT_OUT;
+	if (b->state != B_ACTIVE)
+		return 0;
+	return (uint8_t)((b->out_off < b->out_len ? PORT_OUT : 0) |
+			 (b->in_len < sizeof(b->in) && !b->ended ? PORT_IN : 0));
+}
+
+static void add_poll(unsigned *n, port_sock s, uint8_t want, int16_t who)
+{
+	pollset[*n].sock = s;
+	pollset[*n].want = want;
+	pollset[*n].got = 0;
+	pollmap[*n] = who;
+	(*n)++;
+}
+
+static unsigned build_pollset(void)
+{
+	unsigned n = 0;
+
+	if (accepting && free_client() != NULL)
+		add_poll(&n, listener, PORT_IN, LISTENER_ENTRY);
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+		struct client *c = &gw_clients[i];
+		uint8_t w = c->state != C_FREE ? want_client(c) : 0;
+		if (w)
+			add_poll(&n, c->sock, w, (int16_t)i);
+	}
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
+		struct backend *b = &gw_backends[i];
+		uint8_t w = want_backend(b);
+		if (w)
+			add_poll(&n, b->sock, w, (int16_t)(-2 - (int)i));
+	}
+	return n;
+}
+
+/* Milliseconds until the nearest deadline, at most max_ms. */
+static int next_timeout(int max_ms, uint32_t now)
+{
+	int32_t best = max_ms;
+
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+		uint32_t d = gw_clients[i].deadline;
+		if (gw_clients[i].state != C_FREE && d && (int32_t)(d - now) < best)
+			best = (int32_t)(d - now);
+	}
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
+		uint32_t d = gw_backends[i].deadline;
+		if (gw_backends[i].state != B_FREE && d && (int32_t)(d - now) < best)
+			best = (int32_t)(d - now);
+	}
+	return best < 0 ? 0 : (int)best;
+}
+
+static void client_timeout(struct client *c)
+{
+	switch (c->state) {
+	case C_HEAD:
+		if (c->in_len > 0) {
+			c->keep_alive = 0;
+			request_respond_error(c, 408, "request head timeout");
+		} else {
+			request_close(c);
+		}
+		break;
+	case C_WAIT:
+		request_respond_error(c, 503, "no backend slot became free in time");
+		break;
+	case C_LINGER:
+		port_close(c->sock);
+		c->state = C_FREE;
+		break;
+	default:
+		LOG_I("client %u: send timeout", (unsigned)(c - gw_clients));
+		request_close(c);
+		break;
+	}
+}
+
+static void run_timers(void)
+{
+	uint32_t now = port_now_ms();
+
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+		struct client *c = &gw_clients[i];
+		if (c->state != C_FREE && slot_expired(c->deadline, now))
+			client_timeout(c);
+	}
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
+		struct backend *b = &gw_backends[i];
+		if (b->state != B_FREE && slot_expired(b->deadline, now))
+			proxy_backend_timeout(b);
+	}
+}
+
+static void client_event(struct client *c, uint8_t got)
+{
+	switch (c->state) {
+	case C_HEAD:
+		request_read(c);
+		break;
+	case C_PROXY:
+		proxy_client_event(c, got);
+		break;
+	case C_RESPOND:
+		if (slot_flush(c) < 0)
+			request_close(c);
+		else if (c->out_len == 0)
+			request_done(c);
+		break;
+	case C_LINGER: {
+		uint8_t sink[256];
+		long n;
+		while ((n = port_recv(c->sock, sink, sizeof(sink))) > 0)
+			;
+		if (n != PORT_AGAIN) {
+			port_close(c->sock);
+			c->state = C_FREE;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void gw_poll(int max_wait_ms)
+{
+	unsigned n = build_pollset();
+	int ready = port_wait(pollset, n, next_timeout(max_wait_ms, port_now_ms()));
+
+	for (unsigned i = 0; ready > 0 && i < n; i++) {
+		int16_t who = pollmap[i];
+		uint8_t got = pollset[i].got;
+
+		if (got == 0)
+			continue;
+		if (who == LISTENER_ENTRY)
+			accept_clients();
+		else if (who >= 0)
+			client_event(&gw_clients[who], got);
+		else
+			proxy_backend_event(&gw_backends[-2 - who], got);
+	}
+	run_timers();
+	proxy_serve_waiting();
+}
+
+int gw_start(const struct route_table *routes, const struct port_addr *addr)
+{
+	char ip[48];
+	int r;
+
+	gw_routes = routes;
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++)
+		gw_clients[i].state = C_FREE;
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
+		gw_backends[i].state = B_FREE;
+	r = port_listen(addr, CONFIG_LISTEN_BACKLOG, &listener);
+	if (r != PORT_OK)
+		return r;
+	if (port_local_addr(listener, &bound_addr) != PORT_OK)
+		bound_addr = *addr;
+	accepting = 1;
+	cgi_format_ip(&bound_addr, ip, sizeof(ip));
+	if (bound_addr.family == PORT_AF_INET6)
+		LOG_I("listening on [%s]:%u", ip, bound_addr.port);
+	else
+		LOG_I("listening on %s:%u", ip, bound_addr.port);
+	return 0;
+}
+
+const struct port_addr *gw_listen_addr(void)
+{
+	return &bound_addr;
+}
+
+static unsigned busy_clients(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+		const struct client *c = &gw_clients[i];
+		/* An idle keep-alive connection is not a request in flight. */
+		if (c->state != C_FREE && !(c->state == C_HEAD && c->in_len == 0))
+			n++;
+	}
+	return n;
+}
+
+void gw_drain(uint32_t grace_ms)
+{
+	uint32_t end = slot_deadline(grace_ms);
+
+	accepting = 0;
+	if (listener != PORT_SOCK_NONE)
+		port_close(listener);
+	listener = PORT_SOCK_NONE;
+	LOG_I("stopping: %u requests in flight", busy_clients());
+	while (busy_clients() > 0 && !slot_expired(end, port_now_ms()))
+		gw_poll(GW_POLL_MAX_MS);
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+		struct client *c = &gw_clients[i];
+		if (c->state == C_FREE)
+			continue;
+		if (c->backend >= 0)
+			proxy_release(c);
+		port_close(c->sock);
+		c->state = C_FREE;
+	}
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
+		if (gw_backends[i].state != B_FREE)
+			port_close(gw_backends[i].sock);
+		gw_backends[i].state = B_FREE;
+	}
+}
+
+void gw_get_stats(struct gw_stats *out)
+{
+	*out = gw_counters;
+	out->clients_busy = 0;
+	out->backends_busy = 0;
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++)
+		out->clients_busy += gw_clients[i].state != C_FREE;
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
+		out->backends_busy += gw_backends[i].state != B_FREE;
+}
+
+void gw_get_budget(struct gw_budget *out)
+{
+	out->client_slot = sizeof(struct client);
+	out->backend_slot = sizeof(struct backend);
+	out->clients = sizeof(gw_clients);
+	out->backends = sizeof(gw_backends);
+	out->route_table = sizeof(struct route_table);
+	out->poll_set = sizeof(pollset) + sizeof(pollmap);
+	out->total = out->clients + out->backends + out->route_table + out->poll_set;
+}

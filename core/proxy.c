@@ -1,0 +1,648 @@
+/*
+ * proxy.c - the FastCGI handler: one request of a client slot carried over
+ * one backend slot.
+ *
+ * Request side: BEGIN_REQUEST, PARAMS (whole pairs, as many records as it
+ * takes), then the body as STDIN records straight from the client's input
+ * buffer. Response side: records are de-framed in place in the backend's
+ * input buffer, the CGI header block is turned into an HTTP head, and the
+ * body is copied to the client's output buffer (chunk-framed when the app
+ * gave no length). Each buffer stops its reader when full: back-pressure
+ * both ways with no memory beyond the slots.
+ */
+#include <string.h>
+
+#include "cgi_resp.h"
+#include "log.h"
+#include "slot.h"
+
+#define REQUEST_ID 1            /* one request per connection, as every peer does */
+#define CHUNK_OVERHEAD 12       /* "%x\r\n" for a 32-bit size, and "\r\n" */
+#define LAST_CHUNK "0\r\n\r\n"
+
+static uint32_t balancer_turn;
+
+static const struct route_member *member_of(const struct backend *b)
+{
+	return &gw_routes->members[b->member];
+}
+
+static uint32_t or_default(uint32_t ms, uint32_t seconds)
+{
+	return ms ? ms : seconds * 1000u;
+}
+
+static struct client *client_of(const struct backend *b)
+{
+	return b->client >= 0 ? &gw_clients[b->client] : NULL;
+}
+
+static void backend_free(struct backend *b)
+{
+	if (b->state != B_FREE)
+		port_close(b->sock);
+	b->state = B_FREE;
+	b->client = -1;
+}
+
+void proxy_release(struct client *c)
+{
+	if (c->backend >= 0)
+		backend_free(&gw_backends[c->backend]);
+	c->backend = -1;
+}
+
+/* Pick the member for a request. Balancer policies are the backend issue's. */
+static uint16_t pick_member(const struct route *r)
+{
+	const struct route_balancer *bal;
+
+	if (r->kind == ROUTE_PROXY)
+		return r->target;
+	bal = &gw_routes->balancers[r->target];
+	return (uint16_t)(bal->first_member + balancer_turn++ % bal->member_count);
+}
+
+static void fail(struct client *c, unsigned status, const char *why)
+{
+	const struct route_member *m = &gw_routes->members[c->member];
+
+	LOG_W("backend %.*s:%u: %s", (int)m->host.len, route_cstr(gw_routes, m->host),
+	      m->addr.port, why);
+	request_respond_error(c, status, why);
+}
+
+static struct backend *free_backend(void)
+{
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
+		if (gw_backends[i].state == B_FREE)
+			return &gw_backends[i];
+	return NULL;
+}
+
+static void backend_init(struct backend *b, struct client *c, port_sock s)
+{
+	memset(b, 0, offsetof(struct backend, in));
+	b->sock = s;
+	b->state = B_CONNECTING;
+	b->client = (int16_t)(c - gw_clients);
+	b->member = c->member;
+	b->timeout_ms = or_default(member_of(b)->params.timeout_ms, CONFIG_BACKEND_TIMEOUT);
+	b->deadline = slot_deadline(or_default(member_of(b)->params.connect_timeout_ms,
+					       CONFIG_BACKEND_CONNECT_TIMEOUT));
+	fcgi_decoder_init(&b->dec, REQUEST_ID);
+	b->out_len = (uint32_t)fcgi_put_begin_request(b->out, REQUEST_ID, FCGI_RESPONDER, 0);
+	c->backend = (int16_t)(b - gw_backends);
+	c->state = C_PROXY;
+	c->deadline = 0;        /* the backend's timers govern from here */
+}
+
+/* Give a waiting client a backend slot and start connecting. */
+static void attach(struct client *c)
+{
+	struct backend *b = free_backend();
+	port_sock s;
+	int r;
+
+	if (b == NULL)
+		return;
+	r = port_connect(&gw_routes->members[c->member].addr, &s);
+	if (r != PORT_OK) {
+		fail(c, 502, "connect failed");
+		return;
+	}
+	backend_init(b, c, s);
+}
+
+int proxy_start(struct client *c)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	/* The body will be read: tell a client that waits for it (RFC 9110 §10.1.1). */
+	if ((c->req.flags & HTTP_EXPECT_CONTINUE) && c->body_left > 0)
+		slot_out_str(c, cont);
+	c->member = pick_member(&gw_routes->routes[c->route]);
+	c->state = C_WAIT;
+	c->wait_since = port_now_ms();
+	c->deadline = slot_deadline(CONFIG_BACKEND_TIMEOUT * 1000u);
+	attach(c);
+	return 0;
+}
+
+void proxy_serve_waiting(void)
+{
+	for (;;) {
+		struct client *oldest = NULL;
+
+		if (free_backend() == NULL)
+			return;
+		for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+			struct client *c = &gw_clients[i];
+			if (c->state == C_WAIT &&
+			    (oldest == NULL || (int32_t)(c->wait_since - oldest->wait_since) < 0))
+				oldest = c;
+		}
+		if (oldest == NULL)
+			return;
+		attach(oldest);
+	}
+}
+
+/* --- request side ---------------------------------------------------- */
+
+static size_t out_space(const struct backend *b)
+{
+	return sizeof(b->out) - b->out_len;
+}
+
+/*
+ * Append one PARAMS record of whole pairs, and the empty record that ends
+ * the stream once every pair is out. Returns 0 (possibly having written
+ * nothing: wait for the buffer to drain), or -1 when the next pair cannot
+ * fit even an empty buffer.
+ */
+static int put_params_record(struct client *c, struct backend *b)
+{
+	const struct route_member *m = member_of(b);
+	struct cgi_request cr = {
+		.req = &c->req,
+		.path = c->path,
+		.path_len = c->path_len,
+		.script_len = c->script_len,
+		.docroot = route_cstr(gw_routes, m->docroot),
+		.docroot_len = m->docroot.len,
+		.local = &c->local,
+		.peer = &c->peer,
+	};
+	size_t space = out_space(b);
+	long n;
+
+	/* Room for this record's header and the stream's final empty record. */
+	if (space <= 2 * FCGI_HEADER_LEN)
+		return 0;
+	space -= 2 * FCGI_HEADER_LEN;
+	if (space > FCGI_MAX_CONTENT)
+		space = FCGI_MAX_CONTENT;
+	n = cgi_params_write(&cr, &b->cursor, b->out + b->out_len + FCGI_HEADER_LEN, space);
+	if (n < 0)
+		return b->out_len == 0 ? -1 : 0;
+	if (n > 0) {
+		fcgi_put_header(b->out + b->out_len, FCGI_PARAMS, REQUEST_ID, (uint16_t)n, 0);
+		b->out_len += FCGI_HEADER_LEN + (uint32_t)n;
+	}
+	if (b->cursor == cgi_params_end(&cr)) {
+		fcgi_put_header(b->out + b->out_len, FCGI_PARAMS, REQUEST_ID, 0, 0);
+		b->out_len += FCGI_HEADER_LEN;
+		b->params_done = 1;
+	}
+	return 0;
+}
+
+/* Move body bytes from the client's input into STDIN records. */
+static void put_stdin(struct client *c, struct backend *b)
+{
+	for (;;) {
+		uint32_t avail = c->body_left < (int64_t)c->in_len ? (uint32_t)c->body_left : c->in_len;
+		size_t space = out_space(b);
+		uint32_t n;
+
+		if (c->body_left == 0) {
+			if (space >= FCGI_HEADER_LEN) {
+				fcgi_put_header(b->out + b->out_len, FCGI_STDIN, REQUEST_ID, 0, 0);
+				b->out_len += FCGI_HEADER_LEN;
+				b->stdin_done = 1;
+			}
+			return;
+		}
+		if (avail == 0 || space <= FCGI_HEADER_LEN)
+			return;
+		n = (uint32_t)(space - FCGI_HEADER_LEN);
+		if (n > avail)
+			n = avail;
+		if (n > FCGI_MAX_CONTENT)
+			n = FCGI_MAX_CONTENT;
+		fcgi_put_header(b->out + b->out_len, FCGI_STDIN, REQUEST_ID, (uint16_t)n, 0);
+		memcpy(b->out + b->out_len + FCGI_HEADER_LEN, c->in, n);
+		b->out_len += FCGI_HEADER_LEN + n;
+		memmove(c->in, c->in + n, c->in_len - n);
+		c->in_len -= n;
+		c->body_left -= n;
+	}
+}
+
+/* Fill the backend's output buffer from the request; -1 when it cannot be done. */
+static int fill_request(struct client *c, struct backend *b)
+{
+	while (!b->params_done) {
+		uint32_t before = b->out_len;
+		if (put_params_record(c, b) < 0)
+			return -1;
+		if (b->out_len == before)
+			return 0;
+	}
+	if (c->head_len > 0) {
+		/* The head is no longer needed: drop it, the body moves up. */
+		memmove(c->in, c->in + c->head_len, c->in_len - c->head_len);
+		c->in_len -= c->head_len;
+		c->head_len = 0;
+	}
+	if (!b->stdin_done)
+		put_stdin(c, b);
+	return 0;
+}
+
+static int send_request(struct backend *b)
+{
+	while (b->out_off < b->out_len) {
+		long n = port_send(b->sock, b->out + b->out_off, b->out_len - b->out_off);
+		if (n == PORT_AGAIN)
+			return 0;
+		if (n < 0)
+			return -1;
+		b->out_off += (uint32_t)n;
+		b->bytes_out += (uint64_t)n;
+		b->deadline = slot_deadline(b->timeout_ms);
+	}
+	b->out_off = b->out_len = 0;
+	return 0;
+}
+
+/* --- response side --------------------------------------------------- */
+
+static int is_hop_by_hop(struct http_slice name)
+{
+	static const char *const hop[] = {
+		"Status", "Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding",
+		"TE", "Trailer", "Upgrade", "Proxy-Connection",
+	};
+	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (http_slice_eq(name, hop[i]))
+			return 1;
+	return 0;
+}
+
+/* Turn the CGI header block into the HTTP response head; -1 if it does not fit. */
+static int write_response_head(struct client *c, const char *block, size_t len,
+			       const struct cgi_resp *resp)
+{
+	struct http_slice name, value;
+	size_t pos = 0;
+	int r;
+
+	c->no_body = (c->req.method.len == 4 && memcmp(c->req.method.p, "HEAD", 4) == 0) ||
+		     resp->status == 204 || resp->status == 304;
+	c->resp_left = resp->content_length;
+	if (resp->content_length < 0 && !c->no_body) {
+		if (c->req.version_minor >= 1)
+			c->chunked = 1;
+		else
+			c->keep_alive = 0;      /* HTTP/1.0: the close ends the body */
+	}
+	if (c->body_left > 0)
+		c->keep_alive = 0;              /* the app did not read the whole body */
+	r = request_write_head(c, resp->status, resp->reason);
+	while (cgi_resp_next(block, len, &pos, &name, &value)) {
+		if (is_hop_by_hop(name))
+			continue;
+		r |= slot_out_put(c, name.p, name.len);
+		r |= slot_out_str(c, ": ");
+		r |= slot_out_put(c, value.p, value.len);
+		r |= slot_out_str(c, "\r\n");
+	}
+	if (resp->content_length >= 0 && resp->status != 204) {
+		r |= slot_out_str(c, "Content-Length: ");
+		r |= slot_out_uint(c, (unsigned long long)resp->content_length, 10);
+		r |= slot_out_str(c, "\r\n");
+	} else if (c->chunked) {
+		r |= slot_out_str(c, "Transfer-Encoding: chunked\r\n");
+	}
+	r |= slot_out_str(c, "\r\n");
+	return r ? -1 : 0;
+}
+
+/* Parse the CGI header block once it is complete; -1 after answering an error. */
+static int take_headers(struct client *c, struct backend *b)
+{
+	const char *block = (const char *)b->in + b->pay_off;
+	struct cgi_resp resp;
+	long n = cgi_resp_parse(block, b->pay_len - b->pay_off, &resp);
+
+	if (n == -2) {
+		if (b->ended) {
+			fail(c, 502, "the app sent no CGI header block");
+			return -1;
+		}
+		if (b->pay_off == 0 && b->raw_off == b->in_len && b->in_len == sizeof(b->in)) {
+			fail(c, 502, "CGI header block larger than BACKEND_IN_BUF");
+			return -1;
+		}
+		return 0;
+	}
+	if (n < 0 || resp.status < 200) {
+		fail(c, 502, "invalid CGI header block");
+		return -1;
+	}
+	c->out_off = c->out_len = 0;
+	if (write_response_head(c, block, (size_t)n, &resp) < 0) {
+		c->out_off = c->out_len = 0;
+		fail(c, 502, "response head larger than CLIENT_OUT_BUF");
+		return -1;
+	}
+	c->head_sent = 1;
+	b->headers_done = 1;
+	b->pay_off += (uint32_t)n;
+	return 0;
+}
+
+/* Copy payload to the client, chunk-framed or bounded by Content-Length. */
+static void deliver_body(struct client *c, struct backend *b)
+{
+	uint32_t avail = b->pay_len - b->pay_off;
+	size_t space = slot_out_space(c);
+
+	if (avail == 0)
+		return;
+	if (c->no_body) {
+		b->pay_off = b->pay_len;
+		return;
+	}
+	if (c->resp_left >= 0 && avail > c->resp_left) {
+		LOG_W("the app sent more body than its Content-Length; the rest is dropped");
+		b->pay_off += avail - (uint32_t)c->resp_left;
+		avail = (uint32_t)c->resp_left;
+		c->close_after = 1;
+		if (avail == 0)
+			return;
+	}
+	if (c->chunked) {
+		if (space <= CHUNK_OVERHEAD)
+			return;
+		if (avail > space - CHUNK_OVERHEAD)
+			avail = (uint32_t)(space - CHUNK_OVERHEAD);
+		slot_out_uint(c, avail, 16);
+		slot_out_str(c, "\r\n");
+	} else if (avail > space) {
+		avail = (uint32_t)space;
+	}
+	slot_out_put(c, b->in + b->pay_off, avail);
+	if (c->chunked)
+		slot_out_str(c, "\r\n");
+	b->pay_off += avail;
+	if (c->resp_left >= 0)
+		c->resp_left -= avail;
+}
+
+/* Decode every raw byte in in[]: STDOUT payload moves down into the payload region. */
+static int decode_records(struct client *c, struct backend *b)
+{
+	while (b->raw_off < b->in_len && !b->ended) {
+		struct fcgi_event ev;
+		long n = fcgi_decode(&b->dec, b->in + b->raw_off, b->in_len - b->raw_off, &ev);
+
+		if (n < 0) {
+			fail(c, 502, "invalid FastCGI record");
+			return -1;
+		}
+		b->raw_off += (uint32_t)n;
+		if (ev.type == FCGI_EV_STDOUT) {
+			memmove(b->in + b->pay_len, ev.data, ev.len);
+			b->pay_len += (uint32_t)ev.len;
+		} else if (ev.type == FCGI_EV_STDERR) {
+			LOG_W("app stderr: %.*s", (int)(ev.len && ev.data[ev.len - 1] == '\n' ? ev.len - 1 : ev.len),
+			      (const char *)ev.data);
+		} else if (ev.type == FCGI_EV_END) {
+			b->ended = 1;
+			if (ev.protocol_status != FCGI_REQUEST_COMPLETE && !b->headers_done) {
+				fail(c, ev.protocol_status == FCGI_OVERLOADED ? 503 : 502,
+				     "the app refused the request");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Make room in in[]: payload region to the front, raw bytes after it. */
+static void compact_input(struct backend *b)
+{
+	uint32_t pay = b->pay_len - b->pay_off;
+	uint32_t raw = b->in_len - b->raw_off;
+
+	if (b->pay_off == 0 && b->pay_len == b->raw_off)
+		return;
+	memmove(b->in, b->in + b->pay_off, pay);
+	memmove(b->in + pay, b->in + b->raw_off, raw);
+	b->pay_off = 0;
+	b->pay_len = pay;
+	b->raw_off = pay;
+	b->in_len = pay + raw;
+}
+
+/* The app has answered completely and every byte went to out[]. */
+static void finish(struct client *c, struct backend *b)
+{
+	if (c->chunked && slot_out_put(c, LAST_CHUNK, sizeof(LAST_CHUNK) - 1) < 0)
+		return;         /* wait for room in out[] */
+	if (c->resp_left > 0) {
+		LOG_W("the app sent less body than its Content-Length; closing the connection");
+		c->close_after = 1;
+	}
+	if (!b->stdin_done || c->body_left > 0)
+		c->keep_alive = 0;
+	backend_free(b);
+	c->backend = -1;
+	c->state = C_RESPOND;
+	c->deadline = slot_deadline(CONFIG_HEADER_TIMEOUT * 1000u);
+	if (slot_flush(c) < 0)
+		request_close(c);
+	else if (c->out_len == 0)
+		request_done(c);
+}
+
+/* The app closed or failed before END_REQUEST. */
+static void backend_lost(struct client *c, const char *why)
+{
+	if (!c->head_sent) {
+		fail(c, 502, why);
+		return;
+	}
+	LOG_W("%s after the response began; closing the client connection", why);
+	c->close_after = 1;
+	c->keep_alive = 0;
+	backend_free(&gw_backends[c->backend]);
+	c->backend = -1;
+	c->state = C_RESPOND;   /* flush what we have, then close: never a false end */
+}
+
+static void read_backend(struct client *c, struct backend *b)
+{
+	long n;
+
+	if (sizeof(b->in) - b->in_len < sizeof(b->in) / 4)
+		compact_input(b);
+	if (b->in_len == sizeof(b->in))
+		return;
+	n = port_recv(b->sock, b->in + b->in_len, sizeof(b->in) - b->in_len);
+	if (n == PORT_AGAIN) {
+		b->readable = 0;
+		return;
+	}
+	if (n <= 0) {
+		b->readable = 0;
+		backend_lost(c, n == PORT_EOF ? "the app closed the connection" : "connection reset");
+		return;
+	}
+	b->in_len += (uint32_t)n;
+	b->bytes_in += (uint64_t)n;
+	b->deadline = slot_deadline(b->timeout_ms);
+}
+
+static void read_client_body(struct client *c)
+{
+	long n;
+
+	if (c->body_left <= (int64_t)c->in_len || c->in_len == sizeof(c->in))
+		return;
+	n = port_recv(c->sock, c->in + c->in_len, sizeof(c->in) - c->in_len);
+	if (n == PORT_AGAIN) {
+		c->readable = 0;
+		return;
+	}
+	if (n <= 0) {
+		LOG_I("client gone during the request body");
+		c->keep_alive = 0;
+		request_close(c);
+		return;
+	}
+	c->in_len += (uint32_t)n;
+	c->bytes_in += (uint64_t)n;
+}
+
+/*
+ * Where the data of a pair stands; pump() loops while this changes. The
+ * byte counters matter: buffers can come back to the very same offsets
+ * after a turn that moved a whole buffer's worth of data.
+ */
+struct pump_mark {
+	uint64_t io;
+	uint32_t v[8];
+};
+
+static void mark(const struct client *c, const struct backend *b, struct pump_mark *m)
+{
+	m->io = c->bytes_in + c->bytes_out + b->bytes_in + b->bytes_out;
+	m->v[0] = c->in_len;
+	m->v[1] = c->out_len;
+	m->v[2] = b->out_len;
+	m->v[3] = b->in_len;
+	m->v[4] = b->pay_off;
+	m->v[5] = b->pay_len;
+	m->v[6] = b->raw_off;
+	m->v[7] = (uint32_t)b->ended << 1 | b->stdin_done;
+}
+
+/*
+ * Move everything that can move without blocking, on both sides, until
+ * nothing changes. The slot may be freed or change state inside.
+ */
+static void pump(struct client *c)
+{
+	for (int progress = 1; progress && c->state == C_PROXY && c->backend >= 0;) {
+		struct backend *b = &gw_backends[c->backend];
+		struct pump_mark before, after;
+
+		mark(c, b, &before);
+		if (b->state == B_CONNECTING)
+			return;
+		if (c->readable)
+			read_client_body(c);
+		if (c->state != C_PROXY)
+			return;
+		if (fill_request(c, b) < 0) {
+			fail(c, 431, "a request header does not fit BACKEND_OUT_BUF");
+			return;
+		}
+		if (send_request(b) < 0) {
+			/* The app stopped reading; its answer may still come. */
+			b->stdin_done = 1;
+			b->out_off = b->out_len = 0;
+			c->keep_alive = 0;
+		}
+		if (b->readable)
+			read_backend(c, b);
+		if (c->backend < 0 || c->state != C_PROXY)
+			return;
+		if (decode_records(c, b) < 0)
+			return;
+		if (!b->headers_done && take_headers(c, b) < 0)
+			return;
+		if (b->headers_done)
+			deliver_body(c, b);
+		if (b->pay_off == b->pay_len && b->raw_off == b->in_len) {
+			b->pay_off = b->pay_len = b->raw_off = b->in_len = 0;
+		}
+		if (slot_flush(c) < 0) {
+			request_close(c);
+			return;
+		}
+		if (b->ended && b->headers_done && b->pay_off == b->pay_len) {
+			finish(c, b);
+			return;
+		}
+		mark(c, b, &after);
+		progress = memcmp(&before, &after, sizeof(before)) != 0;
+	}
+}
+
+void proxy_client_event(struct client *c, uint8_t got)
+{
+	if (got & PORT_IN)
+		c->readable = 1;
+	if ((got & PORT_ERR) && !(got & PORT_IN)) {
+		request_close(c);
+		return;
+	}
+	if (c->backend >= 0 && gw_backends[c->backend].state == B_CONNECTING) {
+		if (slot_flush(c) < 0)
+			request_close(c);
+		return;
+	}
+	pump(c);
+}
+
+void proxy_backend_event(struct backend *b, uint8_t got)
+{
+	struct client *c = client_of(b);
+
+	if (c == NULL) {
+		backend_free(b);
+		return;
+	}
+	if (b->state == B_CONNECTING) {
+		if (port_connect_result(b->sock) != PORT_OK) {
+			fail(c, 502, "connect failed");
+			return;
+		}
+		b->state = B_ACTIVE;
+		b->deadline = slot_deadline(b->timeout_ms);
+	}
+	if (got & (PORT_IN | PORT_ERR))
+		b->readable = 1;
+	pump(c);
+}
+
+void proxy_backend_timeout(struct backend *b)
+{
+	struct client *c = client_of(b);
+
+	if (c == NULL) {
+		backend_free(b);
+		return;
+	}
+	if (b->state == B_CONNECTING)
+		fail(c, 502, "connect timeout");
+	else if (!c->head_sent)
+		fail(c, 504, "no answer within the backend timeout");
+	else
+		backend_lost(c, "backend timeout");
+}

@@ -1,0 +1,318 @@
+/*
+ * request.c - the HTTP side of a client slot: read and parse a request
+ * head, route it, answer what fcgate answers itself (errors, redirects),
+ * and move on to the next request or close.
+ */
+#include <string.h>
+
+#include "gw.h"
+#include "log.h"
+#include "slot.h"
+
+/* How long a closing connection is drained so the peer reads our answer. */
+#define LINGER_MS 2000u
+
+static const struct http_limits limits = {
+	.line_max = CONFIG_REQUEST_LINE_MAX,
+	.head_max = CONFIG_HEADER_MAX_BYTES,
+	.count_max = CONFIG_HEADER_MAX_COUNT,
+};
+
+static void client_free(struct client *c)
+{
+	if (c->backend >= 0)
+		proxy_release(c);
+	port_close(c->sock);
+	c->state = C_FREE;
+}
+
+void request_close(struct client *c)
+{
+	if (c->backend >= 0)
+		proxy_release(c);
+	if (c->state == C_FREE || c->state == C_LINGER)
+		return;
+	/*
+	 * Shut the write side and read until the peer closes: closing with
+	 * unread input would send a reset that can destroy the answer we
+	 * just wrote before the client has read it.
+	 */
+	port_shutdown(c->sock);
+	c->state = C_LINGER;
+	c->deadline = slot_deadline(LINGER_MS);
+}
+
+/* Drop the first n bytes of the input buffer. */
+static void consume_input(struct client *c, uint32_t n)
+{
+	memmove(c->in, c->in + n, c->in_len - n);
+	c->in_len -= n;
+}
+
+/* Status line, Server and Connection fields; the caller adds the rest. */
+int request_write_head(struct client *c, unsigned status, struct http_slice reason)
+{
+	int r = 0;
+
+	r |= slot_out_str(c, "HTTP/1.1 ");
+	r |= slot_out_uint(c, status, 10);
+	r |= slot_out_str(c, " ");
+	if (reason.len)
+		r |= slot_out_put(c, reason.p, reason.len);
+	else
+		r |= slot_out_str(c, http_reason(status));
+	r |= slot_out_str(c, "\r\n");
+	if (CONFIG_SERVER_SOFTWARE[0] != '\0')
+		r |= slot_out_str(c, "Server: " CONFIG_SERVER_SOFTWARE "\r\n");
+	if (!c->keep_alive)
+		r |= slot_out_str(c, "Connection: close\r\n");
+	else if (c->req.version_minor == 0)
+		r |= slot_out_str(c, "Connection: keep-alive\r\n");
+	return r ? -1 : 0;
+}
+
+/* Bytes that may stand unescaped in a Location path (RFC 3986 pchar and '/'). */
+static int is_path_char(unsigned char ch)
+{
+	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+		return 1;
+	return strchr("-._~!$&'()*+,;=:@/", ch) != NULL && ch != '\0';
+}
+
+/* Append a decoded path, percent-encoding what may not stand as is. */
+static int put_path_encoded(struct client *c, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		char esc[3] = { '%', "0123456789ABCDEF"[ch >> 4], "0123456789ABCDEF"[ch & 15] };
+		if (is_path_char(ch) ? slot_out_put(c, p + i, 1) : slot_out_put(c, esc, 3))
+			return -1;
+	}
+	return 0;
+}
+
+static const struct http_slice no_reason = { NULL, 0 };
+
+/* A small answer of fcgate's own; location may be NULL. */
+static void respond(struct client *c, unsigned status, const char *loc,
+		    size_t loc_len, const char *loc_rest, size_t rest_len)
+{
+	static const char type[] = "Content-Type: text/plain\r\n";
+	const char *reason = http_reason(status);
+	int r;
+
+	c->out_off = c->out_len = 0;
+	c->no_body = c->req.method.len == 4 && memcmp(c->req.method.p, "HEAD", 4) == 0;
+	r = request_write_head(c, status, no_reason);
+	if (loc != NULL) {
+		r |= slot_out_str(c, "Location: ");
+		r |= slot_out_put(c, loc, loc_len);
+		r |= put_path_encoded(c, loc_rest, rest_len);
+		if (c->req.query.p != NULL) {
+			r |= slot_out_str(c, "?");
+			r |= slot_out_put(c, c->req.query.p, c->req.query.len);
+		}
+		r |= slot_out_str(c, "\r\n");
+	}
+	r |= slot_out_str(c, type);
+	r |= slot_out_str(c, "Content-Length: ");
+	r |= slot_out_uint(c, strlen(reason) + 5, 10);
+	r |= slot_out_str(c, "\r\n\r\n");
+	if (!c->no_body) {
+		r |= slot_out_uint(c, status, 10);
+		r |= slot_out_str(c, " ");
+		r |= slot_out_str(c, reason);
+		r |= slot_out_str(c, "\n");
+	}
+	if (r) {
+		LOG_E("client out buffer too small for a %u answer", status);
+		request_close(c);
+		return;
+	}
+	c->state = C_RESPOND;
+	c->deadline = slot_deadline(CONFIG_HEADER_TIMEOUT * 1000u);
+	if (slot_flush(c) < 0)
+		client_free(c);
+	else if (c->out_len == 0)
+		request_done(c);
+}
+
+void request_respond_error(struct client *c, unsigned status, const char *why)
+{
+	if (status >= 500) {
+		gw_counters.errors++;
+		LOG_W("%u for %.*s %.*s: %s", status, (int)c->req.method.len, c->req.method.p,
+		      (int)c->req.target.len, c->req.target.p, why);
+	} else {
+		LOG_I("%u for %.*s %.*s: %s", status, (int)c->req.method.len, c->req.method.p,
+		      (int)c->req.target.len, c->req.target.p, why);
+	}
+	if (c->backend >= 0)
+		proxy_release(c);
+	if (c->head_sent) {
+		/* Part of the answer is out: only closing tells the client. */
+		request_close(c);
+		return;
+	}
+	/* Unread body bytes would be taken for the next request: close. */
+	if (c->body_left > 0)
+		c->keep_alive = 0;
+	respond(c, status, NULL, 0, NULL, 0);
+}
+
+static void respond_redirect(struct client *c, const struct route *r)
+{
+	const char *url = route_cstr(gw_routes, r->url);
+	size_t plen = r->prefix.len;
+	const char *rest = c->path + plen;
+	size_t rest_len = c->path_len - plen;
+
+	if (r->status == 410 || url == NULL || r->url.len == 0) {
+		respond(c, r->status, NULL, 0, NULL, 0);
+		return;
+	}
+	/* Apache's Redirect appends what follows the prefix to the URL. */
+	if (rest_len > 0 && rest[0] == '/' && r->url.len > 0 && url[r->url.len - 1] == '/') {
+		rest++;
+		rest_len--;
+	}
+	respond(c, r->status, url, r->url.len, rest, rest_len);
+}
+
+static int is_method(const struct client *c, const char *m)
+{
+	size_t n = strlen(m);
+	return c->req.method.len == n && memcmp(c->req.method.p, m, n) == 0;
+}
+
+/* A complete head is in in[0..head_len): decide what answers it. */
+static void request_begin(struct client *c)
+{
+	const struct route *r;
+	int slash = 0, idx, len;
+
+	gw_counters.requests++;
+	if (http_request_framing(&c->req) < 0) {
+		c->keep_alive = 0;
+		request_respond_error(c, c->req.status, "bad framing");
+		return;
+	}
+	c->keep_alive = CONFIG_KEEPALIVE_TIMEOUT > 0 && http_keep_alive(&c->req);
+	c->body_left = c->req.content_length > 0 ? c->req.content_length : 0;
+	if (c->req.flags & HTTP_BODY_CHUNKED) {
+		c->keep_alive = 0;
+		request_respond_error(c, 411, "chunked request bodies are not supported yet");
+		return;
+	}
+	if (is_method(c, "CONNECT") || is_method(c, "TRACE")) {
+		request_respond_error(c, 405, "method not allowed");
+		return;
+	}
+	if (c->req.target.len == 1 && c->req.target.p[0] == '*') {
+		respond(c, 200, NULL, 0, NULL, 0);
+		return;
+	}
+	len = http_normalize_path(c->req.path.p, c->req.path.len, c->path, sizeof(c->path));
+	if (len < 0) {
+		request_respond_error(c, 400, "bad path");
+		return;
+	}
+	c->path_len = (uint32_t)len;
+	idx = route_match(gw_routes, c->path, c->path_len, &slash);
+	if (idx < 0) {
+		request_respond_error(c, 404, "no route");
+		return;
+	}
+	r = &gw_routes->routes[idx];
+	c->route = (int16_t)idx;
+	if (slash) {
+		/* "/app" for the prefix "/app/": the prefix is the slashed form. */
+		respond(c, 301, route_cstr(gw_routes, r->prefix), r->prefix.len, "", 0);
+		return;
+	}
+	switch (r->kind) {
+	case ROUTE_EXCLUDE:
+		request_respond_error(c, 404, "excluded by ProxyPass !");
+		return;
+	case ROUTE_REDIRECT:
+		respond_redirect(c, r);
+		return;
+	default:
+		break;
+	}
+	c->script_len = r->prefix.len;
+	if (c->script_len > 0 && route_cstr(gw_routes, r->prefix)[c->script_len - 1] == '/')
+		c->script_len--;
+	idx = proxy_start(c);
+	if (idx != 0)
+		request_respond_error(c, (unsigned)idx, "cannot start the request");
+}
+
+/* Try to parse what is in in[]; returns 1 when the slot left C_HEAD. */
+static int request_parse(struct client *c)
+{
+	int r;
+
+	c->req.headers = c->headers;
+	c->req.header_cap = CONFIG_HEADER_MAX_COUNT;
+	r = http_parse_request((const char *)c->in, c->in_len, &c->scan, &c->req, &limits);
+	if (r == HTTP_NEED_MORE)
+		return 0;
+	if (r < 0) {
+		c->keep_alive = 0;
+		request_respond_error(c, c->req.status, "bad request head");
+		return 1;
+	}
+	c->head_len = (uint32_t)r;
+	request_begin(c);
+	return 1;
+}
+
+void request_read(struct client *c)
+{
+	for (;;) {
+		size_t space = sizeof(c->in) - c->in_len;
+		long n;
+
+		if (space == 0) {
+			request_respond_error(c, 431, "request head too large");
+			return;
+		}
+		n = port_recv(c->sock, c->in + c->in_len, space);
+		if (n == PORT_AGAIN)
+			return;
+		if (n <= 0) {
+			client_free(c);
+			return;
+		}
+		if (c->in_len == 0)  /* first byte: the head timeout starts */
+			c->deadline = slot_deadline(CONFIG_HEADER_TIMEOUT * 1000u);
+		c->in_len += (uint32_t)n;
+		c->bytes_in += (uint64_t)n;
+		if (request_parse(c))
+			return;
+	}
+}
+
+void request_done(struct client *c)
+{
+	if (c->backend >= 0)
+		proxy_release(c);
+	if (!c->keep_alive || c->close_after) {
+		request_close(c);
+		return;
+	}
+	if (c->head_len > 0)
+		consume_input(c, c->head_len);
+	memset(&c->req, 0, sizeof(c->req));
+	c->state = C_HEAD;
+	c->scan = 0;
+	c->head_len = 0;
+	c->head_sent = c->chunked = c->no_body = c->close_after = 0;
+	c->body_left = 0;
+	c->resp_left = -1;
+	c->route = -1;
+	c->deadline = slot_deadline(CONFIG_KEEPALIVE_TIMEOUT * 1000u);
+	if (c->in_len > 0)   /* a pipelined request is already here */
+		request_parse(c);
+}

@@ -1,0 +1,74 @@
+/*
+ * slot.c - helpers for the fixed slots: deadlines and the client output
+ * buffer.
+ */
+#include <string.h>
+
+#include "slot.h"
+
+struct client gw_clients[CONFIG_CLIENT_SLOTS];
+struct backend gw_backends[CONFIG_BACKEND_SLOTS];
+const struct route_table *gw_routes;
+
+uint32_t slot_deadline(uint32_t ms)
+{
+	uint32_t d = port_now_ms() + ms;
+	return d ? d : 1;
+}
+
+int slot_expired(uint32_t deadline, uint32_t now)
+{
+	return deadline != 0 && (int32_t)(now - deadline) >= 0;
+}
+
+size_t slot_out_space(const struct client *c)
+{
+	return sizeof(c->out) - c->out_len;
+}
+
+int slot_out_put(struct client *c, const void *p, size_t n)
+{
+	if (n > slot_out_space(c))
+		return -1;
+	memcpy(c->out + c->out_len, p, n);
+	c->out_len += (uint32_t)n;
+	return 0;
+}
+
+int slot_out_str(struct client *c, const char *s)
+{
+	return slot_out_put(c, s, strlen(s));
+}
+
+int slot_out_uint(struct client *c, unsigned long long v, unsigned base)
+{
+	char tmp[24];
+	size_t n = sizeof(tmp);
+
+	do {
+		tmp[--n] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v != 0);
+	return slot_out_put(c, tmp + n, sizeof(tmp) - n);
+}
+
+int slot_flush(struct client *c)
+{
+	while (c->out_off < c->out_len) {
+		long n = port_send(c->sock, c->out + c->out_off, c->out_len - c->out_off);
+		if (n == PORT_AGAIN)
+			break;
+		if (n < 0)
+			return -1;
+		c->out_off += (uint32_t)n;
+		c->bytes_out += (uint64_t)n;
+	}
+	if (c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+	} else if (c->out_off > sizeof(c->out) / 2) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	return 0;
+}

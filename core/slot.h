@@ -1,0 +1,126 @@
+/*
+ * slot.h - the fixed connection slots and what the core's modules share
+ * about them. Client slots hold one HTTP connection each; backend slots
+ * one FastCGI connection. Both arrays are static and sized by Kconfig.
+ */
+#ifndef FCGATE_SLOT_H
+#define FCGATE_SLOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgi.h"
+#include "fcgi.h"
+#include "gw.h"
+#include "gw_config.h"
+#include "http.h"
+#include "port.h"
+#include "route.h"
+
+enum client_state {
+	C_FREE = 0,
+	C_HEAD,         /* reading a request head (or idle keep-alive) */
+	C_WAIT,         /* head parsed, waiting for a free backend slot */
+	C_PROXY,        /* request handed to a backend */
+	C_RESPOND,      /* flushing a response fcgate made itself */
+	C_LINGER,       /* write side shut; reading until the peer closes */
+};
+
+struct client {
+	port_sock sock;
+	uint8_t state;
+	uint8_t keep_alive;     /* the connection survives this response */
+	uint8_t head_sent;      /* response head is in out[]: no error page now */
+	uint8_t chunked;        /* response body is chunk-framed */
+	uint8_t no_body;        /* HEAD, 204, 304: body bytes are dropped */
+	uint8_t close_after;    /* close once out[] is flushed */
+	int16_t backend;        /* backend slot, or -1 */
+	int16_t route;
+	uint16_t member;        /* the backend chosen for this request */
+	uint8_t readable;       /* poll said readable and a read may give more */
+	uint32_t deadline;      /* port_now_ms() value; 0: none */
+	uint32_t wait_since;    /* when the slot began waiting for a backend */
+	size_t scan;            /* http_parse_request() resume point */
+	uint32_t in_len;        /* bytes in in[] */
+	uint32_t head_len;      /* length of the parsed head, 0 while reading */
+	uint32_t out_off, out_len;
+	int64_t body_left;      /* request body bytes not yet passed on */
+	int64_t resp_left;      /* response body bytes the head announced; -1 none */
+	uint32_t path_len;
+	uint32_t script_len;
+	uint64_t bytes_in;      /* received from the client, this connection */
+	uint64_t bytes_out;     /* sent to the client, this connection */
+	struct port_addr peer, local;
+	struct http_request req;
+	struct http_header headers[CONFIG_HEADER_MAX_COUNT];
+	char path[CONFIG_REQUEST_LINE_MAX];
+	uint8_t in[CONFIG_CLIENT_IN_BUF];
+	uint8_t out[CONFIG_CLIENT_OUT_BUF];
+};
+
+enum backend_state {
+	B_FREE = 0,
+	B_CONNECTING,   /* non-blocking connect in progress */
+	B_ACTIVE,       /* serving a request */
+};
+
+struct backend {
+	port_sock sock;
+	uint8_t state;
+	uint8_t params_done;    /* every PARAMS record is in out[] */
+	uint8_t stdin_done;     /* the empty STDIN record is in out[] */
+	uint8_t headers_done;   /* the CGI header block has been turned into HTTP */
+	uint8_t ended;          /* END_REQUEST seen */
+	uint8_t readable;       /* poll said readable and a read may still give more */
+	int16_t client;
+	uint16_t member;
+	uint32_t deadline;
+	uint32_t timeout_ms;    /* progress timeout while active */
+	unsigned cursor;        /* next meta-variable to write */
+	struct fcgi_decoder dec;
+	/*
+	 * in[] holds de-framed STDOUT payload at [pay_off, pay_len) followed
+	 * by raw record bytes not yet decoded at [raw_off, in_len).
+	 */
+	uint32_t pay_off, pay_len, raw_off, in_len;
+	uint32_t out_off, out_len;
+	uint64_t bytes_in;      /* received from the app */
+	uint64_t bytes_out;     /* sent to the app */
+	uint8_t in[CONFIG_BACKEND_IN_BUF];
+	uint8_t out[CONFIG_BACKEND_OUT_BUF];
+};
+
+extern struct client gw_clients[CONFIG_CLIENT_SLOTS];
+extern struct backend gw_backends[CONFIG_BACKEND_SLOTS];
+extern const struct route_table *gw_routes;
+extern struct gw_stats gw_counters;
+
+/* A deadline ms from now (never 0, which means "none"). */
+uint32_t slot_deadline(uint32_t ms);
+int slot_expired(uint32_t deadline, uint32_t now);
+
+/* Append to a client's output buffer; -1 when it does not fit (nothing written). */
+int slot_out_put(struct client *c, const void *p, size_t n);
+int slot_out_str(struct client *c, const char *s);
+int slot_out_uint(struct client *c, unsigned long long v, unsigned base);
+size_t slot_out_space(const struct client *c);
+
+/* Send what is in out[]; 0 when all is sent or it would block, -1 on error. */
+int slot_flush(struct client *c);
+
+/* request.c: the HTTP side of a client slot. */
+void request_read(struct client *c);
+int request_write_head(struct client *c, unsigned status, struct http_slice reason);
+void request_respond_error(struct client *c, unsigned status, const char *why);
+void request_done(struct client *c);
+void request_close(struct client *c);
+
+/* proxy.c: the FastCGI handler. */
+int proxy_start(struct client *c);          /* 0, or an HTTP status to answer */
+void proxy_client_event(struct client *c, uint8_t got);
+void proxy_backend_event(struct backend *b, uint8_t got);
+void proxy_backend_timeout(struct backend *b);
+void proxy_release(struct client *c);       /* drop the backend of a client */
+void proxy_serve_waiting(void);
+
+#endif

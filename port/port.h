@@ -1,0 +1,102 @@
+/*
+ * port.h - the narrow interface between fcgate's core and a network stack.
+ *
+ * The core drives every connection through these calls and nothing else.
+ * They are non-blocking and readiness-based, so that the same core runs on
+ * poll(2) (port/posix) and on lwIP's raw API with NO_SYS=1 (port/lwip),
+ * where readiness comes from callbacks and port_wait() also feeds the
+ * netif and runs the stack's timers. TLS sits on top of port_recv() and
+ * port_send() (mbedTLS BIO callbacks), so it needs nothing more from here.
+ *
+ * A port_sock is a small integer: a file descriptor on POSIX, an index in
+ * a static table on lwIP. Negative means none.
+ */
+#ifndef FCGATE_PORT_H
+#define FCGATE_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int port_sock;
+
+#define PORT_SOCK_NONE (-1)
+
+/* Results shared by every port call that can fail. */
+enum port_result {
+	PORT_OK = 0,
+	PORT_AGAIN = -1,    /* would block: wait for readiness and retry */
+	PORT_EOF = -2,      /* the peer closed its side (recv only) */
+	PORT_RESET = -3,    /* connection reset or aborted by the peer */
+	PORT_REFUSED = -4,  /* connect refused or host unreachable */
+	PORT_NOMEM = -5,    /* out of sockets, PCBs or buffers */
+	PORT_INVALID = -6,  /* bad address or argument */
+	PORT_ERROR = -7,    /* anything else */
+};
+
+enum port_family { PORT_AF_INET = 4, PORT_AF_INET6 = 6 };
+
+/* An address without socket headers: bytes in network order. */
+struct port_addr {
+	uint8_t family;         /* enum port_family */
+	uint8_t ip[16];         /* 4 bytes used for PORT_AF_INET */
+	uint16_t port;          /* host order */
+};
+
+/* Readiness bits, for port_wait(). */
+#define PORT_IN  0x01u      /* readable, or a connection waits to be accepted */
+#define PORT_OUT 0x02u      /* writable, or a non-blocking connect finished */
+#define PORT_ERR 0x04u      /* error or hang-up (reported even if not asked) */
+
+struct port_poll {
+	port_sock sock;
+	uint8_t want;           /* PORT_IN | PORT_OUT */
+	uint8_t got;            /* set by port_wait() */
+};
+
+/* Bind and listen; *out gets the listening socket. */
+int port_listen(const struct port_addr *addr, int backlog, port_sock *out);
+
+/* The address a socket is bound to (to learn the port chosen for 0). */
+int port_local_addr(port_sock s, struct port_addr *out);
+
+/*
+ * Accept one waiting connection, non-blocking. PORT_AGAIN when none.
+ * peer and local may be NULL.
+ */
+int port_accept(port_sock listener, port_sock *out,
+		struct port_addr *peer, struct port_addr *local);
+
+/*
+ * Start a non-blocking connect. PORT_OK means in progress (or done): wait
+ * for PORT_OUT, then port_connect_result() tells how it ended.
+ */
+int port_connect(const struct port_addr *addr, port_sock *out);
+int port_connect_result(port_sock s);
+
+/* Bytes read (> 0), or PORT_AGAIN, PORT_EOF, PORT_RESET, PORT_ERROR. */
+long port_recv(port_sock s, void *buf, size_t len);
+
+/* Bytes accepted (> 0, maybe fewer than len), or PORT_AGAIN / an error. */
+long port_send(port_sock s, const void *buf, size_t len);
+
+/* Half-close: no more sends; reads go on until the peer closes. */
+void port_shutdown(port_sock s);
+
+/* Release the socket (and on lwIP, its queued buffers). */
+void port_close(port_sock s);
+
+/*
+ * Wait until one of the sockets is ready or timeout_ms passes (-1: no
+ * limit). Fills each entry's got; returns how many are ready (0 on
+ * timeout) or a negative result. An interrupted wait (a signal on POSIX)
+ * returns 0 early.
+ */
+int port_wait(struct port_poll *set, unsigned n, int timeout_ms);
+
+/* A monotonic millisecond clock; wraps after 49 days, compare by difference. */
+uint32_t port_now_ms(void);
+
+/* Write one finished log line (with its newline) to the board's console. */
+void port_log_write(const char *line, size_t len);
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * port_posix.c - port.h on POSIX: non-blocking sockets and poll(2).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gw_config.h"
+#include "port.h"
+
+#define POLL_MAX (1 + CONFIG_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS)
+
+static int map_errno(int e)
+{
+	switch (e) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+	case EINPROGRESS:
+	case EINTR:
+		return PORT_AGAIN;
+	case ECONNRESET:
+	case EPIPE:
+	case ECONNABORTED:
+		return PORT_RESET;
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ETIMEDOUT:
+		return PORT_REFUSED;
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		return PORT_NOMEM;
+	case EINVAL:
+	case EAFNOSUPPORT:
+	case EADDRNOTAVAIL:
+		return PORT_INVALID;
+	default:
+		return PORT_ERROR;
+	}
+}
+
+static socklen_t to_sockaddr(const struct port_addr *a, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == PORT_AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(a->port);
+		memcpy(&s6->sin6_addr, a->ip, 16);
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(a->port);
+	memcpy(&s4->sin_addr, a->ip, 4);
+	return sizeof(*s4);
+}
+
+static void from_sockaddr(const struct sockaddr_storage *ss, struct port_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+		a->family = PORT_AF_INET6;
+		a->port = ntohs(s6->sin6_port);
+		memcpy(a->ip, &s6->sin6_addr, 16);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+		a->family = PORT_AF_INET;
+		a->port = ntohs(s4->sin_port);
+		memcpy(a->ip, &s4->sin_addr, 4);
+	}
+}
+
+static int new_socket(int family)
+{
+	return socket(family == PORT_AF_INET6 ? AF_INET6 : AF_INET,
+		      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+int port_listen(const struct port_addr *addr, int backlog, port_sock *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(addr, &ss);
+	int one = 1;
+	int fd = new_socket(addr->family);
+
+	if (fd < 0)
+		return map_errno(errno);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, backlog) < 0) {
+		int e = errno;
+		close(fd);
+		return e == EADDRINUSE ? PORT_ERROR : map_errno(e);
+	}
+	*out = fd;
+	return PORT_OK;
+}
+
+int port_local_addr(port_sock s, struct port_addr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(s, (struct sockaddr *)&ss, &len) < 0)
+		return map_errno(errno);
+	from_sockaddr(&ss, out);
+	return PORT_OK;
+}
+
+int port_accept(port_sock listener, port_sock *out,
+		struct port_addr *peer, struct port_addr *local)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int one = 1;
+	int fd = accept4(listener, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return map_errno(errno);
+	/* Responses go out in few, complete writes: don't let Nagle hold them. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (peer != NULL)
+		from_sockaddr(&ss, peer);
+	if (local != NULL && port_local_addr(fd, local) != PORT_OK)
+		memset(local, 0, sizeof(*local));
+	*out = fd;
+	return PORT_OK;
+}
+
+int port_connect(const struct port_addr *addr, port_sock *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(addr, &ss);
+	int one = 1;
+	int fd;
+
+	if (addr->family != PORT_AF_INET && addr->family != PORT_AF_INET6)
+		return PORT_INVALID;
+	fd = new_socket(addr->family);
+	if (fd < 0)
+		return map_errno(errno);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		return map_errno(e);
+	}
+	*out = fd;
+	return PORT_OK;
+}
+
+int port_connect_result(port_sock s)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return map_errno(errno);
+	return err ? map_errno(err) : PORT_OK;
+}
+
+long port_recv(port_sock s, void *buf, size_t len)
+{
+	ssize_t n = recv(s, buf, len, 0);
+
+	if (n > 0)
+		return (long)n;
+	if (n == 0)
+		return len ? PORT_EOF : 0;
+	return map_errno(errno);
+}
+
+long port_send(port_sock s, const void *buf, size_t len)
+{
+	ssize_t n = send(s, buf, len, MSG_NOSIGNAL);
+
+	return n >= 0 ? (long)n : map_errno(errno);
+}
+
+void port_shutdown(port_sock s)
+{
+	shutdown(s, SHUT_WR);
+}
+
+void port_close(port_sock s)
+{
+	if (s >= 0)
+		close(s);
+}
+
+int port_wait(struct port_poll *set, unsigned n, int timeout_ms)
+{
+	static struct pollfd pfd[POLL_MAX];
+	int r;
+
+	if (n > POLL_MAX)
+		return PORT_INVALID;
+	for (unsigned i = 0; i < n; i++) {
+		pfd[i].fd = set[i].sock;
+		pfd[i].events = (short)(((set[i].want & PORT_IN) ? POLLIN : 0) |
+					((set[i].want & PORT_OUT) ? POLLOUT : 0));
+		pfd[i].revents = 0;
+	}
+	r = poll(pfd, n, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : map_errno(errno);
+	for (unsigned i = 0; i < n; i++) {
+		short ev = pfd[i].revents;
+		set[i].got = (uint8_t)(((ev & POLLIN) ? PORT_IN : 0) |
+				       ((ev & POLLOUT) ? PORT_OUT : 0) |
+				       ((ev & (POLLERR | POLLHUP | POLLNVAL)) ? PORT_ERR : 0));
+	}
+	return r;
+}
+
+uint32_t port_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
+void port_log_write(const char *line, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDERR_FILENO, line, len);
+		if (n <= 0)
+			return;
+		line += n;
+		len -= (size_t)n;
+	}
+}

@@ -1,0 +1,223 @@
+"""Process and data helpers shared by conftest.py and the tests.
+
+Processes are started in their own session (so their process group id is
+their PID), stopped by that PID with SIGTERM, waited for, and killed --
+the PID, then the group it leads -- only when they outlive a timeout.
+Nothing is ever signalled by name.
+"""
+
+import hashlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpc
+
+HERE = Path(__file__).resolve().parent
+ROOT = Path(os.environ.get("FCGATE_ROOT") or HERE.parents[1]).resolve()
+
+
+def _env_path(name, default):
+    value = os.environ.get(name)
+    return Path(value).resolve() if value else ROOT / default
+
+
+FCGATE_BIN = _env_path("FCGATE_BIN", "build/host/fcgate")
+FCGATE_LARGE_BIN = _env_path("FCGATE_LARGE_BIN", "build/host-large/fcgate")
+APPS = _env_path("FCGATE_APPS", "build/apps")
+WWW = HERE / "www"
+
+LISTEN_RE = re.compile(r"listening on (\S+):(\d+)")
+GATEWAY_START_TIMEOUT = 5.0
+APP_START_TIMEOUT = 10.0
+STOP_TIMEOUT = 8.0          # longer than the gateway's default shutdown grace (5 s)
+LOOPBACK = "127.0.0.1"
+PATTERN_MOD = 251           # /bytes: byte i is i % 251
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def can_connect(port, timeout=0.5):
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def pattern_bytes(n):
+    """The bytes /bytes?n=N answers: byte i is i % 251."""
+    block = bytes(range(PATTERN_MOD))
+    reps = n // PATTERN_MOD + 1
+    return (block * reps)[:n]
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def random_bytes(n, seed):
+    """Deterministic incompressible-looking bytes (no os.urandom, so a
+    failure is reproducible)."""
+    out = bytearray()
+    counter = 0
+    while len(out) < n:
+        out += hashlib.sha512(b"%d:%d" % (seed, counter)).digest()
+        counter += 1
+    return bytes(out[:n])
+
+
+class Proc:
+    """A process we started, with its output in a log file."""
+
+    def __init__(self, name, argv, log_path, cwd=None):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.log_path = Path(log_path)
+        self._log = open(self.log_path, "wb")
+        self.popen = subprocess.Popen(
+            self.argv, stdin=subprocess.DEVNULL, stdout=self._log,
+            stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
+        self.pid = self.popen.pid
+        self.killed = False
+
+    def output(self):
+        try:
+            return self.log_path.read_text("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def describe(self):
+        tail = self.output()[-4000:]
+        return f"{self.name} (pid {self.pid}, argv {self.argv}) output:\n{tail}"
+
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
+        """Signal by PID, wait; kill the PID and its process group on
+        timeout. Returns the exit status (negative: killed by a signal)."""
+        if self.popen.poll() is None:
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.killed = True
+                self._kill_group()
+                self.popen.wait(timeout)
+        # Helpers it forked (php-fpm workers, CGI scripts) share its group;
+        # a leader that exited cleanly normally took them with it.
+        self._kill_group()
+        self._log.close()
+        return self.popen.returncode
+
+    def _kill_group(self):
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.popen.poll() is None:
+            try:
+                self.popen.kill()
+            except ProcessLookupError:
+                pass
+
+
+def wait_ready(proc, port, line=None, timeout=APP_START_TIMEOUT):
+    """Wait until proc prints line (when given) or accepts connections."""
+    start = time.monotonic()
+    while True:
+        if not proc.alive():
+            raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode} "
+                               f"before becoming ready; {proc.describe()}")
+        if line and line in proc.output():
+            return
+        # Without a readiness line (or if it never flushes), a connect
+        # tells us the socket is listening.
+        if (not line or time.monotonic() - start > 1.0) and can_connect(port):
+            return
+        if time.monotonic() - start > timeout:
+            raise RuntimeError(f"{proc.name} not ready after {timeout} s; {proc.describe()}")
+        time.sleep(0.05)
+
+
+class App:
+    """A FastCGI app listening on 127.0.0.1:port."""
+
+    def __init__(self, name, port, proc):
+        self.name = name
+        self.port = port
+        self.proc = proc
+
+    def url(self, docroot="/"):
+        return f"fcgi://{LOOPBACK}:{self.port}{docroot}"
+
+    def route(self, prefix, docroot="/", keys=""):
+        """A ProxyPass line for this app."""
+        line = f"ProxyPass {prefix} {self.url(docroot)}"
+        return f"{line} {keys}" if keys else line
+
+
+class Gateway:
+    """A running fcgate."""
+
+    def __init__(self, binary, conf, log_path, extra_args=()):
+        self.conf = list(conf)
+        argv = [binary, "--listen", f"{LOOPBACK}:0"]
+        for line in self.conf:
+            argv += ["--conf", line]
+        argv += list(extra_args)
+        self.proc = Proc("fcgate", argv, log_path)
+        self.host, self.port = self._wait_listening()
+        self.exit_code = None
+
+    def _wait_listening(self):
+        deadline = time.monotonic() + GATEWAY_START_TIMEOUT
+        while time.monotonic() < deadline:
+            m = LISTEN_RE.search(self.proc.output())
+            if m:
+                return m.group(1), int(m.group(2))
+            if not self.proc.alive():
+                break
+            time.sleep(0.02)
+        out = self.proc.describe()
+        self.proc.stop()
+        raise RuntimeError(f"fcgate did not report 'listening on HOST:PORT' within "
+                           f"{GATEWAY_START_TIMEOUT} s; {out}")
+
+    def log(self):
+        return self.proc.output()
+
+    def conn(self, timeout=httpc.DEFAULT_TIMEOUT):
+        return httpc.Conn(self.port, timeout)
+
+    def request(self, method, target, headers=None, body=None, version="HTTP/1.1",
+                timeout=httpc.DEFAULT_TIMEOUT):
+        return httpc.request(self.port, method, target, headers, body, version, timeout)
+
+    def get(self, target, headers=None, timeout=httpc.DEFAULT_TIMEOUT):
+        return self.request("GET", target, headers, timeout=timeout)
+
+    def stop(self):
+        """SIGTERM; returns the exit status (0 expected)."""
+        if self.exit_code is None:
+            self.exit_code = self.proc.stop()
+        return self.exit_code
+
+
+def run(argv, timeout=60, **kw):
+    """Run a short-lived command; CompletedProcess with text output."""
+    return subprocess.run([str(a) for a in argv], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout, **kw)

@@ -1,0 +1,63 @@
+# Test targets, included by the top Makefile.
+#   make test-unit         cmocka unit tests of core modules, ASan+UBSan
+#   make test-integration  pytest against real FastCGI apps
+#   make test              installs what is missing, then all of the above
+
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+U := $(B)/unit
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(U)/%)
+UNIT_CORE_OBJ := $(CORE_SRC:core/%.c=$(U)/obj/%.o)
+
+$(U)/obj/%.o: core/%.c $(B)/autoconf.h
+	@mkdir -p $(dir $@)
+	gcc $(CFLAGS_COMMON) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
+
+# The core modules each unit test links (the module under test and what
+# it needs); anything else is mocked inside the test.
+MODS_http := http
+MODS_fcgi := fcgi
+MODS_cgi_resp := cgi_resp
+MODS_route := route
+MODS_cgi := cgi http route fcgi log
+MODS_log := log
+
+.PRECIOUS: $(U)/obj/%.o
+unit_objs = $(patsubst %,$(U)/obj/%.o,$(MODS_$(1)))
+.SECONDEXPANSION:
+$(U)/test_%: tests/unit/test_%.c $$(call unit_objs,$$*)
+	gcc $(CFLAGS_COMMON) -Wno-missing-prototypes -O1 -g $(SAN) -o $@ $^ -lcmocka
+
+-include $(UNIT_CORE_OBJ:.o=.d)
+
+test-unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+# FastCGI apps the tests (and `make run`) use; plain host builds.
+A := build/apps
+APP_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g
+APPS := $(A)/fcgi-testapp $(A)/fcgi-demo
+
+$(A)/fcgi-testapp: tests/apps/testapp.c
+	@mkdir -p $(A)
+	gcc $(APP_CFLAGS) -o $@ $<
+
+# The demo (and the tests' libfcgi peer) is built on Debian's libfcgi.
+$(A)/fcgi-demo: tests/apps/demo.c
+	@mkdir -p $(A)
+	gcc $(APP_CFLAGS) -o $@ $< -lfcgi
+
+apps: $(APPS)
+
+deps:
+	bash scripts/deps.sh
+
+test-integration: all apps
+	$(MAKE) CONFIG=host-large
+	FCGATE_BIN=$(abspath $(TARGET)) FCGATE_LARGE_BIN=$(abspath build/host-large/fcgate) FCGATE_APPS=$(abspath $(A)) FCGATE_ROOT=$(CURDIR) \
+		$(PY) -m pytest -q tests/integration
+
+test: deps
+	$(MAKE) all check-nomalloc
+	$(MAKE) test-unit
+	$(MAKE) test-integration

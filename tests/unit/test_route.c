@@ -1,0 +1,886 @@
+/*
+ * test_route.c - the route parser (Apache mod_proxy syntax) and matcher.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "route.h"
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct route_table table;
+static struct route_parser parser;
+
+/* Feed text line by line (split at '\n'), then route_end(). */
+static int parse_text(const char *text, struct route_error *err)
+{
+	route_begin(&parser, &table);
+	while (*text) {
+		const char *nl = strchr(text, '\n');
+		size_t len = nl ? (size_t)(nl - text) : strlen(text);
+
+		if (route_parse_line(&parser, text, len, err))
+			return -1;
+		text += len + (nl ? 1 : 0);
+	}
+	return route_end(&parser, err);
+}
+
+static void parse_ok(const char *text)
+{
+	struct route_error err = { 0, "" };
+
+	if (parse_text(text, &err)) {
+		print_error("unexpected error %u: %s\nin: %s\n", err.line, err.msg, text);
+		fail();
+	}
+}
+
+static int str_is(const struct route_table *t, struct route_str s, const char *want)
+{
+	return s.len == strlen(want) && memcmp(route_cstr(t, s), want, s.len) == 0;
+}
+
+#define assert_str(s, want) assert_true(str_is(&table, (s), (want)))
+
+/* Every balancer's members are contiguous and point back at it. */
+static void check_invariants(const struct route_table *t)
+{
+	unsigned owned = 0;
+
+	for (unsigned b = 0; b < t->balancer_count; b++) {
+		const struct route_balancer *bal = &t->balancers[b];
+
+		assert_true(bal->member_count > 0);
+		assert_true(bal->first_member + bal->member_count <= t->member_count);
+		for (unsigned i = 0; i < bal->member_count; i++)
+			assert_int_equal(t->members[bal->first_member + i].balancer, b);
+		owned += bal->member_count;
+	}
+	for (unsigned i = 0, lone = 0; i < t->member_count; i++) {
+		lone += t->members[i].balancer < 0;
+		if (i + 1 == t->member_count)
+			assert_int_equal(owned + lone, t->member_count);
+	}
+	for (unsigned r = 0; r < t->route_count; r++) {
+		if (t->routes[r].kind == ROUTE_PROXY) {
+			assert_true(t->routes[r].target < t->member_count);
+			assert_int_equal(t->members[t->routes[r].target].balancer, -1);
+		}
+		if (t->routes[r].kind == ROUTE_BALANCER)
+			assert_true(t->routes[r].target < t->balancer_count);
+	}
+	assert_true(t->strings_len <= CONFIG_ROUTE_STRINGS);
+}
+
+static const struct route_member *route_member(unsigned r)
+{
+	assert_int_equal(table.routes[r].kind, ROUTE_PROXY);
+	return &table.members[table.routes[r].target];
+}
+
+/* ---- the seed's examples ---------------------------------------------- */
+
+static void test_seed_single(void **state)
+{
+	static const uint8_t lo[4] = { 127, 0, 0, 1 };
+	const struct route_member *m;
+
+	(void)state;
+	parse_ok("ProxyPass /myapp/ fcgi://localhost:4000/");
+	assert_int_equal(table.route_count, 1);
+	assert_int_equal(table.member_count, 1);
+	assert_str(table.routes[0].prefix, "/myapp/");
+	m = route_member(0);
+	assert_int_equal(m->addr.family, PORT_AF_INET);
+	assert_memory_equal(m->addr.ip, lo, 4);
+	assert_int_equal(m->addr.port, 4000);
+	assert_str(m->host, "localhost");
+	assert_str(m->docroot, "/");
+	assert_int_equal(m->balancer, -1);
+	assert_int_equal(m->params.retry_ms, 0);
+	assert_int_equal(m->params.ttl_ms, 30000);
+	assert_int_equal(m->params.lbfactor, 1);
+	assert_int_equal(m->params.max, 0);
+	assert_int_equal(m->params.timeout_ms, 0);
+	assert_int_equal(m->params.connect_timeout_ms, 0);
+	assert_int_equal(m->params.flags, 0);
+}
+
+static void test_seed_disablereuse(void **state)
+{
+	(void)state;
+	parse_ok("ProxyPass /myapp/ fcgi://localhost:4000/ disablereuse=on");
+	assert_int_equal(route_member(0)->params.flags, ROUTE_F_NOREUSE);
+}
+
+static void test_seed_balancer(void **state)
+{
+	const struct route_balancer *b;
+
+	(void)state;
+	parse_ok("ProxyPass /myapp/ balancer://myappcluster/\n"
+		 "<Proxy balancer://myappcluster/>\n"
+		 "    BalancerMember fcgi://localhost:4000/\n"
+		 "    BalancerMember fcgi://localhost:4001/\n"
+		 "</Proxy>\n");
+	assert_int_equal(table.route_count, 1);
+	assert_int_equal(table.routes[0].kind, ROUTE_BALANCER);
+	assert_int_equal(table.routes[0].target, 0);
+	assert_int_equal(table.balancer_count, 1);
+	b = &table.balancers[0];
+	assert_str(b->name, "myappcluster");
+	assert_int_equal(b->lbmethod, ROUTE_LB_BYREQUESTS);
+	assert_int_equal(b->member_count, 2);
+	assert_int_equal(table.members[b->first_member].addr.port, 4000);
+	assert_int_equal(table.members[b->first_member + 1].addr.port, 4001);
+	assert_int_equal(table.members[b->first_member].params.retry_ms, 60000);
+	check_invariants(&table);
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+struct key_case {
+	const char *line;
+	struct route_params want;
+};
+
+static void check_params(const struct route_params *got, const struct route_params *want,
+			 const char *line)
+{
+	if (memcmp(got, want, sizeof *got) != 0) {
+		print_error("params differ for: %s\n", line);
+		fail();
+	}
+}
+
+static void test_proxypass_keys(void **state)
+{
+	static const struct key_case cases[] = {
+		{ "disablereuse=on", { .ttl_ms = 30000, .lbfactor = 1, .flags = ROUTE_F_NOREUSE } },
+		{ "disablereuse=OFF", { .ttl_ms = 30000, .lbfactor = 1 } },
+		{ "enablereuse=off", { .ttl_ms = 30000, .lbfactor = 1, .flags = ROUTE_F_NOREUSE } },
+		{ "disablereuse=on enablereuse=on", { .ttl_ms = 30000, .lbfactor = 1 } },
+		{ "max=1", { .ttl_ms = 30000, .lbfactor = 1, .max = 1 } },
+		{ "max=65535", { .ttl_ms = 30000, .lbfactor = 1, .max = 65535 } },
+		{ "ttl=0", { .ttl_ms = 0, .lbfactor = 1 } },
+		{ "ttl=86400", { .ttl_ms = 86400000u, .lbfactor = 1 } },
+		{ "timeout=5", { .timeout_ms = 5000, .ttl_ms = 30000, .lbfactor = 1 } },
+		{ "connectiontimeout=2", { .connect_timeout_ms = 2000, .ttl_ms = 30000, .lbfactor = 1 } },
+		{ "retry=7", { .retry_ms = 7000, .ttl_ms = 30000, .lbfactor = 1 } },
+		{ "Max=3 TTL=1 Timeout=4 ConnectionTimeout=6 Retry=0 DisableReuse=On",
+		  { .timeout_ms = 4000, .connect_timeout_ms = 6000, .ttl_ms = 1000,
+		    .max = 3, .lbfactor = 1, .flags = ROUTE_F_NOREUSE } },
+		{ "max=2 max=9", { .ttl_ms = 30000, .lbfactor = 1, .max = 9 } },
+	};
+	char line[256];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		snprintf(line, sizeof line, "ProxyPass /a fcgi://127.0.0.1:1/ %s", cases[i].line);
+		parse_ok(line);
+		check_params(&route_member(0)->params, &cases[i].want, line);
+	}
+}
+
+static void test_member_keys(void **state)
+{
+	static const struct key_case cases[] = {
+		{ "", { .retry_ms = 60000, .ttl_ms = 30000, .lbfactor = 1 } },
+		{ "lbfactor=100", { .retry_ms = 60000, .ttl_ms = 30000, .lbfactor = 100 } },
+		{ "lbfactor=1", { .retry_ms = 60000, .ttl_ms = 30000, .lbfactor = 1 } },
+		{ "status=+H", { .retry_ms = 60000, .ttl_ms = 30000, .lbfactor = 1,
+				 .flags = ROUTE_F_STANDBY } },
+		{ "status=+D", { .retry_ms = 60000, .ttl_ms = 30000, .lbfactor = 1,
+				 .flags = ROUTE_F_DISABLED } },
+		{ "status=+h+d", { .retry_ms = 60000, .ttl_ms = 30000, .lbfactor = 1,
+				   .flags = ROUTE_F_STANDBY | ROUTE_F_DISABLED } },
+		{ "status=+H-H", { .retry_ms = 60000, .ttl_ms = 30000, .lbfactor = 1 } },
+		{ "status=+D status=-D", { .retry_ms = 60000, .ttl_ms = 30000, .lbfactor = 1 } },
+		{ "status=D", { .retry_ms = 60000, .ttl_ms = 30000, .lbfactor = 1,
+				.flags = ROUTE_F_DISABLED } },
+		{ "retry=0 max=4 disablereuse=on timeout=9 connectiontimeout=1 ttl=2",
+		  { .timeout_ms = 9000, .connect_timeout_ms = 1000, .retry_ms = 0,
+		    .ttl_ms = 2000, .max = 4, .lbfactor = 1, .flags = ROUTE_F_NOREUSE } },
+	};
+	char line[256];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		snprintf(line, sizeof line, "BalancerMember balancer://c fcgi://127.0.0.1:1/ %s",
+			 cases[i].line);
+		parse_ok(line);
+		assert_int_equal(table.member_count, 1);
+		check_params(&table.members[0].params, &cases[i].want, line);
+	}
+}
+
+static void test_proxyset(void **state)
+{
+	(void)state;
+	parse_ok("ProxySet balancer://a lbmethod=bybusyness\n"
+		 "BalancerMember balancer://a fcgi://127.0.0.1:1/\n"
+		 "<Proxy balancer://b>\n"
+		 "ProxySet lbmethod=bybusyness\n"
+		 "ProxySet LBMethod=ByRequests\n"
+		 "BalancerMember fcgi://127.0.0.1:2/\n"
+		 "</Proxy>\n"
+		 "<Proxy balancer://c>\n"
+		 "BalancerMember fcgi://127.0.0.1:3/\n"
+		 "</Proxy>\n"
+		 "ProxySet balancer://C/ lbmethod=bybusyness\n");
+	assert_int_equal(table.balancer_count, 3);
+	assert_int_equal(table.balancers[0].lbmethod, ROUTE_LB_BYBUSYNESS);
+	assert_int_equal(table.balancers[1].lbmethod, ROUTE_LB_BYREQUESTS);
+	assert_int_equal(table.balancers[2].lbmethod, ROUTE_LB_BYBUSYNESS);
+	check_invariants(&table);
+}
+
+/* ---- lines and tokens -------------------------------------------------- */
+
+static void test_syntax(void **state)
+{
+	(void)state;
+	parse_ok("# a comment\n"
+		 "\n"
+		 "   \t  # indented comment\n"
+		 "  \t\n"
+		 "proxypass\t/a   fcgi://127.0.0.1:1/\t\r\n"
+		 "PROXYPASS \"/my app/\" \"fcgi://127.0.0.1:2/srv dir/\" \"max=3\"\r\n"
+		 "<proxy balancer://x>\r\n"
+		 "balancermember fcgi://127.0.0.1:3/\n"
+		 "</PROXY>\n"
+		 "<Proxy \"balancer://y\" >\n"
+		 "BalancerMember fcgi://127.0.0.1:4/\n"
+		 "</Proxy >\n"
+		 "redirect /r /a\n");
+	assert_int_equal(table.route_count, 3);
+	assert_str(table.routes[0].prefix, "/a");
+	assert_str(table.routes[1].prefix, "/my app/");
+	assert_str(route_member(1)->docroot, "/srv dir/");
+	assert_int_equal(route_member(1)->params.max, 3);
+	assert_int_equal(table.balancer_count, 2);
+	assert_str(table.balancers[1].name, "y");
+	assert_int_equal(parser.line, 13);
+	check_invariants(&table);
+}
+
+static void test_fcgi_urls(void **state)
+{
+	static const struct {
+		const char *url;
+		uint8_t family;
+		uint16_t port;
+		const char *host, *docroot;
+	} cases[] = {
+		{ "fcgi://127.0.0.1/", PORT_AF_INET, 8000, "127.0.0.1", "/" },
+		{ "fcgi://127.0.0.1", PORT_AF_INET, 8000, "127.0.0.1", "/" },
+		{ "fcgi://127.0.0.1:9000", PORT_AF_INET, 9000, "127.0.0.1", "/" },
+		{ "fcgi://10.0.2.2:65535/srv/app/", PORT_AF_INET, 65535, "10.0.2.2", "/srv/app/" },
+		{ "FCGI://LocalHost:1/index.php", PORT_AF_INET, 1, "LocalHost", "/index.php" },
+		{ "fcgi://[::1]:9000/x", PORT_AF_INET6, 9000, "[::1]", "/x" },
+		{ "fcgi://[::1]", PORT_AF_INET6, 8000, "[::1]", "/" },
+		{ "fcgi://php-fpm:9000/", 0, 9000, "php-fpm", "/" },
+		{ "fcgi://php_fpm/", 0, 8000, "php_fpm", "/" },
+		{ "fcgi://app.example.com./", 0, 8000, "app.example.com.", "/" },
+		{ "fcgi://a1.b2.c3/", 0, 8000, "a1.b2.c3", "/" },
+	};
+	char line[256];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		const struct route_member *m;
+
+		snprintf(line, sizeof line, "ProxyPass / %s", cases[i].url);
+		parse_ok(line);
+		m = route_member(0);
+		assert_int_equal(m->addr.family, cases[i].family);
+		assert_int_equal(m->addr.port, cases[i].port);
+		assert_str(m->host, cases[i].host);
+		assert_str(m->docroot, cases[i].docroot);
+	}
+}
+
+struct addr_case {
+	const char *host;
+	int ok;
+	uint8_t ip[16];
+};
+
+static void check_addr(const struct addr_case *c, uint8_t family, size_t ip_len,
+		       const char *bad_msg)
+{
+	struct route_error err = { 0, "" };
+	char line[256], msg[160];
+	int rc;
+
+	snprintf(line, sizeof line, "ProxyPass / fcgi://%s:1/", c->host);
+	rc = parse_text(line, &err);
+	if (!c->ok) {
+		/* a long host is clipped in the message: compare its start */
+		snprintf(msg, sizeof msg, bad_msg, c->host);
+		if (rc == 0 || strncmp(err.msg, msg, 40) != 0) {
+			print_error("%s: accepted or wrong message '%s'\n", c->host, err.msg);
+			fail();
+		}
+		return;
+	}
+	if (rc) {
+		print_error("%s: %s\n", c->host, err.msg);
+		fail();
+	}
+	assert_int_equal(route_member(0)->addr.family, family);
+	assert_memory_equal(route_member(0)->addr.ip, c->ip, ip_len);
+}
+
+static void test_ipv4(void **state)
+{
+	static const struct addr_case cases[] = {
+		{ "0.0.0.0", 1, { 0, 0, 0, 0 } },
+		{ "255.255.255.255", 1, { 255, 255, 255, 255 } },
+		{ "10.0.2.2", 1, { 10, 0, 2, 2 } },
+		{ "192.168.100.1", 1, { 192, 168, 100, 1 } },
+		{ "localhost", 1, { 127, 0, 0, 1 } },
+		{ "256.0.0.1", 0, { 0 } },
+		{ "1.2.3", 0, { 0 } },
+		{ "1.2.3.4.5", 0, { 0 } },
+		{ "01.2.3.4", 0, { 0 } },
+		{ "1.2.3.04", 0, { 0 } },
+		{ "1..2.3", 0, { 0 } },
+		{ "1234.1.1.1", 0, { 0 } },
+		{ "1.2.3.4.", 0, { 0 } },
+		{ "4", 0, { 0 } },
+		{ "a.1", 0, { 0 } },
+		{ "0x7f.0.0.1", 0, { 0 } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		check_addr(&cases[i], PORT_AF_INET, 4, "bad IPv4 address '%s'");
+}
+
+static void test_ipv6(void **state)
+{
+	static const struct addr_case cases[] = {
+		{ "[::]", 1, { 0 } },
+		{ "[::1]", 1, { [15] = 1 } },
+		{ "[1::]", 1, { 0, 1 } },
+		{ "[2001:db8::1]", 1, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } },
+		{ "[2001:DB8:0:0:8:800:200C:417A]", 1,
+		  { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 8, 8, 0, 0x20, 0x0c, 0x41, 0x7a } },
+		{ "[ff01::101]", 1, { 0xff, 0x01, [14] = 1, [15] = 1 } },
+		{ "[::ffff:192.0.2.1]", 1, { [10] = 0xff, [11] = 0xff, 192, 0, 2, 1 } },
+		{ "[::13.1.68.3]", 1, { [12] = 13, 1, 68, 3 } },
+		{ "[0:0:0:0:0:0:13.1.68.3]", 1, { [12] = 13, 1, 68, 3 } },
+		{ "[1:2:3:4:5:6:1.2.3.4]", 1, { 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 1, 2, 3, 4 } },
+		{ "[1:2:3:4:5:6:7::]", 1, { 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 0 } },
+		{ "[::2:3:4:5:6:7:8]", 1, { 0, 0, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8 } },
+		{ "[1:2:3:4:5:6::8]", 1, { 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 0, 0, 8 } },
+		{ "[1::1.2.3.4]", 1, { 0, 1, [12] = 1, 2, 3, 4 } },
+		{ "[fFfF::]", 1, { 0xff, 0xff } },
+		{ "[]", 0, { 0 } },
+		{ "[:]", 0, { 0 } },
+		{ "[:::]", 0, { 0 } },
+		{ "[1:2:3:4:5:6:7:8:9]", 0, { 0 } },
+		{ "[1:2:3:4:5:6:7]", 0, { 0 } },
+		{ "[1::2::3]", 0, { 0 } },
+		{ "[12345::]", 0, { 0 } },
+		{ "[1:]", 0, { 0 } },
+		{ "[:1]", 0, { 0 } },
+		{ "[1:::2]", 0, { 0 } },
+		{ "[::g]", 0, { 0 } },
+		{ "[::1.2.3]", 0, { 0 } },
+		{ "[::1.2.3.4.5]", 0, { 0 } },
+		{ "[1.2.3.4]", 0, { 0 } },
+		{ "[::256.1.1.1]", 0, { 0 } },
+		{ "[::01.2.3.4]", 0, { 0 } },
+		{ "[1:2:3:4:5:6:7:1.2.3.4]", 0, { 0 } },
+		{ "[1:2:3:4:5:6:7:8::]", 0, { 0 } },
+		{ "[::1:2:3:4:5:6:7:8]", 0, { 0 } },
+		{ "[::1.2.3.4:5]", 0, { 0 } },
+		{ "[fe80::1%eth0]", 0, { 0 } },
+		{ "[1:2:3:4:5:6:7:8]", 1, { 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8 } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		check_addr(&cases[i], PORT_AF_INET6, 16, "bad IPv6 address '%s'");
+}
+
+static void test_dns_names(void **state)
+{
+	static const struct addr_case cases[] = {
+		{ "-a", 0, { 0 } }, { "a-", 0, { 0 } }, { "a..b", 0, { 0 } },
+		{ "a@b", 0, { 0 } }, { "a.-b.c", 0, { 0 } }, { ".a", 0, { 0 } },
+		{ "a123456789012345678901234567890123456789012345678901234567890123", 0, { 0 } },
+		{ "a12345678901234567890123456789012345678901234567890123456789012", 1, { 0 } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		check_addr(&cases[i], 0, 0, "bad host name '%s'");
+}
+
+/* ---- Redirect ------------------------------------------------------------ */
+
+static void test_redirect(void **state)
+{
+	static const struct {
+		const char *line;
+		unsigned status;
+		const char *prefix, *url;
+	} cases[] = {
+		{ "Redirect /a /b", 302, "/a", "/b" },
+		{ "Redirect permanent /a http://example.com/b", 301, "/a", "http://example.com/b" },
+		{ "Redirect Temp /a /b", 302, "/a", "/b" },
+		{ "Redirect seeother /a /b", 303, "/a", "/b" },
+		{ "Redirect gone /a", 410, "/a", "" },
+		{ "Redirect 410 /a", 410, "/a", "" },
+		{ "Redirect 300 /a /b", 300, "/a", "/b" },
+		{ "Redirect 307 /a https://h:8443/x?y", 307, "/a", "https://h:8443/x?y" },
+		{ "Redirect 399 /a svn+ssh://h/", 399, "/a", "svn+ssh://h/" },
+		{ "Redirect 308 / /new/", 308, "/", "/new/" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		parse_ok(cases[i].line);
+		assert_int_equal(table.route_count, 1);
+		assert_int_equal(table.routes[0].kind, ROUTE_REDIRECT);
+		assert_int_equal(table.routes[0].status, cases[i].status);
+		assert_str(table.routes[0].prefix, cases[i].prefix);
+		assert_str(table.routes[0].url, cases[i].url);
+	}
+}
+
+static void test_exclude(void **state)
+{
+	(void)state;
+	parse_ok("ProxyPass /static/ !");
+	assert_int_equal(table.routes[0].kind, ROUTE_EXCLUDE);
+	assert_int_equal(table.member_count, 0);
+}
+
+/* ---- errors ---------------------------------------------------------------- */
+
+struct err_case {
+	const char *text;
+	unsigned line;
+	const char *msg;
+};
+
+static void check_errors(const struct err_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct route_error err = { 0, "" };
+
+		if (parse_text(cases[i].text, &err) == 0) {
+			print_error("accepted: %s\n", cases[i].text);
+			fail();
+		}
+		if (err.line != cases[i].line || strcmp(err.msg, cases[i].msg) != 0) {
+			print_error("for: %s\n got %u: %s\nwant %u: %s\n", cases[i].text,
+				    err.line, err.msg, cases[i].line, cases[i].msg);
+			fail();
+		}
+	}
+}
+
+#define PP "ProxyPass /a fcgi://127.0.0.1:1/ "
+#define BM "BalancerMember balancer://b fcgi://127.0.0.1:1/ "
+#define KEYS_PP "disablereuse, enablereuse, max, ttl, timeout, connectiontimeout, retry"
+
+static void test_errors_keys(void **state)
+{
+	static const struct err_case cases[] = {
+		{ PP "foo=1", 1, "unknown key 'foo' (ProxyPass accepts: " KEYS_PP ")" },
+		{ PP "lbfactor=2", 1, "unknown key 'lbfactor' (ProxyPass accepts: " KEYS_PP ")" },
+		{ PP "status=+H", 1, "unknown key 'status' (ProxyPass accepts: " KEYS_PP ")" },
+		{ BM "foo=1", 1, "unknown key 'foo' (BalancerMember accepts: " KEYS_PP
+		  ", lbfactor, status)" },
+		{ PP "novalue", 1, "expected key=value, got 'novalue'" },
+		{ PP "=1", 1, "expected key=value, got '=1'" },
+		{ PP "max=0", 1, "bad value '0' for max (expected 1..65535)" },
+		{ PP "max=65536", 1, "bad value '65536' for max (expected 1..65535)" },
+		{ PP "max=x", 1, "bad value 'x' for max (expected 1..65535)" },
+		{ PP "max=", 1, "bad value '' for max (expected 1..65535)" },
+		{ PP "max=99999999999999999999", 1,
+		  "bad value '99999999999999999999' for max (expected 1..65535)" },
+		{ PP "ttl=86401", 1, "bad value '86401' for ttl (expected seconds, 0..86400)" },
+		{ PP "timeout=-1", 1, "bad value '-1' for timeout (expected seconds, 0..86400)" },
+		{ PP "connectiontimeout=1s", 1,
+		  "bad value '1s' for connectiontimeout (expected seconds, 0..86400)" },
+		{ PP "retry=+1", 1, "bad value '+1' for retry (expected seconds, 0..86400)" },
+		{ PP "disablereuse=yes", 1, "bad value 'yes' for disablereuse (expected on or off)" },
+		{ PP "enablereuse=1", 1, "bad value '1' for enablereuse (expected on or off)" },
+		{ BM "lbfactor=0", 1, "bad value '0' for lbfactor (expected 1..100)" },
+		{ BM "lbfactor=101", 1, "bad value '101' for lbfactor (expected 1..100)" },
+		{ BM "status=+X", 1, "bad value '+X' for status (expected +H, -H, +D or -D)" },
+		{ BM "status=+", 1, "bad value '+' for status (expected +H, -H, +D or -D)" },
+		{ BM "status=", 1, "bad value '' for status (expected +H, -H, +D or -D)" },
+		{ BM "status=+H+", 1, "bad value '+H+' for status (expected +H, -H, +D or -D)" },
+		{ PP "max=1 max=2 max=3 max=4 max=5 max=6 max=7 max=8 max=9 max=10 max=11 "
+		  "max=12 max=13 max=14", 1, "too many arguments (at most 15)" },
+	};
+
+	(void)state;
+	check_errors(cases, ARRAY_LEN(cases));
+}
+
+static void test_errors_urls(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "ProxyPass /a http://127.0.0.1/", 1,
+		  "unsupported backend 'http://127.0.0.1/' (expected fcgi://HOST[:PORT]/PATH)" },
+		{ "ProxyPass /a fcgi:/h/", 1,
+		  "unsupported backend 'fcgi:/h/' (expected fcgi://HOST[:PORT]/PATH)" },
+		{ "ProxyPass /a fcgi://127.0.0.1:0/", 1, "bad port '0' (expected 1..65535)" },
+		{ "ProxyPass /a fcgi://127.0.0.1:65536/", 1, "bad port '65536' (expected 1..65535)" },
+		{ "ProxyPass /a fcgi://127.0.0.1:/", 1, "bad port '' (expected 1..65535)" },
+		{ "ProxyPass /a fcgi://127.0.0.1:8x/", 1, "bad port '8x' (expected 1..65535)" },
+		{ "ProxyPass /a fcgi:///", 1, "missing host in 'fcgi:///'" },
+		{ "ProxyPass /a fcgi://", 1, "missing host in 'fcgi://'" },
+		{ "ProxyPass /a fcgi://::1/", 1, "missing host in 'fcgi://::1/'" },
+		{ "ProxyPass /a fcgi://[::1/", 1, "missing ']' in 'fcgi://[::1/'" },
+		{ "ProxyPass /a fcgi://[::1]x/", 1, "bad host in 'fcgi://[::1]x/'" },
+		{ "ProxyPass /a fcgi://h/x?y", 1, "backend 'fcgi://h/x?y' takes no query or fragment" },
+		{ "ProxyPass /a fcgi://h/x#y", 1, "backend 'fcgi://h/x#y' takes no query or fragment" },
+		{ "ProxyPass /a fcgi://user@h/", 1, "bad host name 'user@h'" },
+		{ "ProxyPass /a fcgi://0123456789012345678901234567890123456789/", 1,
+		  "bad IPv4 address '01234567890123456789012345678...'" },
+	};
+
+	(void)state;
+	check_errors(cases, ARRAY_LEN(cases));
+}
+
+static void test_errors_directives(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "Foo /a", 1, "unknown directive 'Foo'" },
+		{ "ProxyPassMatch ^/a fcgi://h/", 1, "unknown directive 'ProxyPassMatch'" },
+		{ "ProxyPass", 1, "ProxyPass needs PREFIX and URL" },
+		{ "ProxyPass /a", 1, "ProxyPass needs PREFIX and URL" },
+		{ "ProxyPass a fcgi://h/", 1, "prefix 'a' must start with '/'" },
+		{ "ProxyPass \"\" fcgi://h/", 1, "prefix '' must start with '/'" },
+		{ "ProxyPass /a ! x=1", 1, "too many arguments (ProxyPass PREFIX ! takes no keys)" },
+		{ "ProxyPass /a balancer://b/ max=1", 1, "ProxyPass to a balancer takes no keys "
+		  "(set them on BalancerMember or ProxySet)" },
+		{ "ProxyPass /a balancer://", 1, "missing balancer name in 'balancer://'" },
+		{ "ProxyPass /a balancer:///", 1, "missing balancer name in 'balancer:///'" },
+		{ "ProxyPass /a balancer://b/c", 1, "balancer URL 'balancer://b/c' takes no path" },
+		{ "BalancerMember fcgi://h/", 1,
+		  "BalancerMember outside <Proxy> needs balancer://NAME first" },
+		{ "BalancerMember", 1, "BalancerMember outside <Proxy> needs balancer://NAME first" },
+		{ "BalancerMember balancer://b", 1, "BalancerMember needs an fcgi:// URL" },
+		{ "<Proxy balancer://b>\nBalancerMember", 2, "BalancerMember needs an fcgi:// URL" },
+		{ "<Proxy balancer://b>\nBalancerMember balancer://b fcgi://h/", 2,
+		  "unsupported backend 'balancer://b' (expected fcgi://HOST[:PORT]/PATH)" },
+		{ "ProxySet lbmethod=bybusyness", 1,
+		  "ProxySet outside <Proxy> needs balancer://NAME first" },
+		{ "ProxySet balancer://b", 1, "ProxySet needs key=value" },
+		{ "ProxySet balancer://b foo=1", 1, "unknown key 'foo' (ProxySet accepts: lbmethod)" },
+		{ "ProxySet balancer://b lbmethod=bytraffic", 1,
+		  "bad value 'bytraffic' for lbmethod (expected byrequests or bybusyness)" },
+		{ "ProxySet balancer://b lbmethod", 1, "expected key=value, got 'lbmethod'" },
+		{ "<Proxy balancer://b>\nProxySet balancer://b lbmethod=bybusyness", 2,
+		  "expected key=value, got 'balancer://b'" },
+		{ "Redirect", 1, "Redirect needs a PREFIX" },
+		{ "Redirect 301", 1, "Redirect needs a PREFIX" },
+		{ "Redirect /a", 1, "Redirect 302 needs a URL" },
+		{ "Redirect permanent /a", 1, "Redirect 301 needs a URL" },
+		{ "Redirect 200 /a /b", 1, "bad Redirect status '200' (expected 300..399, 410, "
+		  "permanent, temp, seeother or gone)" },
+		{ "Redirect 400 /a", 1, "bad Redirect status '400' (expected 300..399, 410, "
+		  "permanent, temp, seeother or gone)" },
+		{ "Redirect forever /a /b", 1, "bad Redirect status 'forever' (expected 300..399, "
+		  "410, permanent, temp, seeother or gone)" },
+		{ "Redirect 301 a /b", 1, "prefix 'a' must start with '/'" },
+		{ "Redirect 410 /a /b", 1, "too many arguments (Redirect 410 takes no URL)" },
+		{ "Redirect gone /a /b", 1, "too many arguments (Redirect 410 takes no URL)" },
+		{ "Redirect /a /b /c", 1, "too many arguments to Redirect" },
+		{ "Redirect /a b", 1, "Redirect URL 'b' must be absolute (scheme://...) or start "
+		  "with '/'" },
+		{ "Redirect /a http:/b", 1, "Redirect URL 'http:/b' must be absolute (scheme://...) "
+		  "or start with '/'" },
+		{ "Redirect /a http://", 1, "Redirect URL 'http://' must be absolute (scheme://...) "
+		  "or start with '/'" },
+		{ "Redirect /a 1http://h/", 1, "Redirect URL '1http://h/' must be absolute "
+		  "(scheme://...) or start with '/'" },
+	};
+
+	(void)state;
+	check_errors(cases, ARRAY_LEN(cases));
+}
+
+static void test_errors_blocks(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "# c\n<Proxy balancer://a>\n<Proxy balancer://b>", 3,
+		  "nested <Proxy> (the one on line 2 is not closed)" },
+		{ "</Proxy>", 1, "</Proxy> without <Proxy>" },
+		{ "<Proxy balancer://a>\nBalancerMember fcgi://h/\n</Proxy>\n</Proxy>", 4,
+		  "</Proxy> without <Proxy>" },
+		{ "<Proxy balancer://a>\n</Proxy x>", 2, "</Proxy> takes no arguments" },
+		{ "<Proxy balancer://a", 1, "missing '>' at the end of the section line" },
+		{ "<Proxy>", 1, "<Proxy> needs balancer://NAME" },
+		{ "<Proxy http://h/>", 1, "<Proxy> supports only balancer://NAME, got 'http://h/'" },
+		{ "<Proxy balancer://a balancer://b>", 1, "too many arguments to <Proxy>" },
+		{ "<Proxy balancer://>", 1, "missing balancer name in 'balancer://'" },
+		{ "<Proxy balancer://a/b>", 1, "balancer URL 'balancer://a/b' takes no path" },
+		{ "<VirtualHost *:80>", 1, "unknown directive '<VirtualHost'" },
+		{ "<Proxy balancer://a>\nProxyPass /x fcgi://h/", 2,
+		  "ProxyPass is not allowed inside <Proxy> (opened on line 1)" },
+		{ "<Proxy balancer://a>\n\nRedirect /x /y", 3,
+		  "Redirect is not allowed inside <Proxy> (opened on line 1)" },
+		/* route_end(): what only the whole file tells */
+		{ "\n<Proxy balancer://a>\nBalancerMember fcgi://h/", 2,
+		  "<Proxy balancer://a> is not closed" },
+		{ "ProxyPass /a fcgi://h/\nProxyPass /b balancer://zz/\n", 2,
+		  "balancer 'zz' has no BalancerMember" },
+		{ "# x\n\nProxySet balancer://q lbmethod=bybusyness", 3,
+		  "balancer 'q' has no BalancerMember" },
+		{ "<Proxy balancer://e>\n</Proxy>", 1, "balancer 'e' has no BalancerMember" },
+	};
+
+	(void)state;
+	check_errors(cases, ARRAY_LEN(cases));
+}
+
+static void test_errors_tokens(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "ProxyPass \"/a fcgi://h/", 1, "missing closing '\"'" },
+		{ "ProxyPass \"/a\"fcgi://h/", 1, "missing space after closing '\"'" },
+		{ "ProxyPass /a\x01 fcgi://h/", 1, "control character (byte 1) at column 13" },
+		{ "  ProxyPass /a\x7f fcgi://h/", 1, "control character (byte 127) at column 15" },
+		{ "ProxyPass /a fcgi://h/\r\r", 1, "control character (byte 13) at column 23" },
+		{ "\n\n\nBogus", 4, "unknown directive 'Bogus'" },
+		{ "\"\"", 1, "unknown directive ''" },
+	};
+
+	(void)state;
+	check_errors(cases, ARRAY_LEN(cases));
+}
+
+/* A route line that fails changes nothing in the table. */
+static void test_failed_line_is_undone(void **state)
+{
+	static const char *const bad[] = {
+		"ProxyPass /new fcgi://127.0.0.1:2/ bogus=1",
+		"ProxyPass /new balancer://newbal max=1",
+		"BalancerMember balancer://newbal fcgi://127.0.0.1:0/",
+		"BalancerMember balancer://newbal fcgi://127.0.0.1:3/ lbfactor=0",
+		"ProxySet balancer://newbal lbmethod=bybusyness foo=1",
+		"ProxySet balancer://b lbmethod=bybusyness foo=1",
+		"Redirect 301 /newprefix relative",
+		"<Proxy balancer://newbal extra>",
+	};
+	static struct route_table before;
+	struct route_error err;
+
+	(void)state;
+	parse_ok("ProxyPass /a fcgi://127.0.0.1:1/\n"
+		 "BalancerMember balancer://b fcgi://127.0.0.1:2/\n");
+	before = table;
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		assert_int_equal(route_parse_line(&parser, bad[i], strlen(bad[i]), &err), -1);
+		assert_memory_equal(&table, &before, sizeof table);
+	}
+}
+
+/* ---- members of one balancer stay together ------------------------------ */
+
+static void test_member_contiguity(void **state)
+{
+	const struct route_balancer *a, *b;
+	const uint16_t want_a[] = { 1, 3, 4 }, want_b[] = { 2, 5 };
+
+	(void)state;
+	parse_ok("<Proxy balancer://a>\n"
+		 "BalancerMember fcgi://127.0.0.1:1/\n"
+		 "</Proxy>\n"
+		 "ProxyPass /x fcgi://127.0.0.1:9/\n"
+		 "<Proxy balancer://b>\n"
+		 "BalancerMember fcgi://127.0.0.1:2/\n"
+		 "</Proxy>\n"
+		 "BalancerMember balancer://a fcgi://127.0.0.1:3/\n"
+		 "ProxyPass /y fcgi://127.0.0.1:10/\n"
+		 "<Proxy balancer://A/>\n"
+		 "BalancerMember fcgi://127.0.0.1:4/\n"
+		 "</Proxy>\n"
+		 "BalancerMember balancer://b/ fcgi://127.0.0.1:5/\n"
+		 "ProxyPass /z fcgi://127.0.0.1:11/\n"
+		 "ProxyPass /pa balancer://a\n"
+		 "ProxyPass /pb balancer://b\n");
+	check_invariants(&table);
+	assert_int_equal(table.member_count, 8);
+	assert_int_equal(table.balancer_count, 2);
+	a = &table.balancers[0];
+	b = &table.balancers[1];
+	assert_int_equal(a->member_count, 3);
+	assert_int_equal(b->member_count, 2);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(table.members[a->first_member + i].addr.port, want_a[i]);
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(table.members[b->first_member + i].addr.port, want_b[i]);
+	assert_int_equal(route_member(0)->addr.port, 9);
+	assert_int_equal(route_member(1)->addr.port, 10);
+	assert_int_equal(route_member(2)->addr.port, 11);
+	assert_int_equal(table.routes[3].target, 0);
+	assert_int_equal(table.routes[4].target, 1);
+}
+
+/* ---- capacity -------------------------------------------------------------- */
+
+/* Parse fmt with 1, 2, 3 ... until it fails; that must be with want. */
+static void fill_until_error(const char *fmt, const char *want)
+{
+	struct route_error err = { 0, "" };
+	char line[1024];
+	unsigned i;
+
+	route_begin(&parser, &table);
+	for (i = 1; i < 65536; i++) {
+		snprintf(line, sizeof line, fmt, i);
+		if (route_parse_line(&parser, line, strlen(line), &err))
+			break;
+	}
+	assert_string_equal(err.msg, want);
+	assert_int_equal(err.line, i);
+}
+
+static void test_table_full(void **state)
+{
+	char want[96], fmt[600];
+
+	(void)state;
+	snprintf(want, sizeof want, "too many routes (CONFIG_MAX_ROUTES=%d)", CONFIG_MAX_ROUTES);
+	fill_until_error("Redirect gone /%u", want);
+	assert_int_equal(table.route_count, CONFIG_MAX_ROUTES);
+
+	snprintf(want, sizeof want, "too many members (CONFIG_MAX_MEMBERS=%d)", CONFIG_MAX_MEMBERS);
+	fill_until_error("BalancerMember balancer://b fcgi://127.0.0.1:%u/", want);
+	assert_int_equal(table.member_count, CONFIG_MAX_MEMBERS);
+	check_invariants(&table);
+
+	snprintf(want, sizeof want, "too many balancers (CONFIG_MAX_BALANCERS=%d)",
+		 CONFIG_MAX_BALANCERS);
+	fill_until_error("ProxySet balancer://b%u lbmethod=bybusyness", want);
+	assert_int_equal(table.balancer_count, CONFIG_MAX_BALANCERS);
+
+	snprintf(want, sizeof want, "route strings full (CONFIG_ROUTE_STRINGS=%d)",
+		 CONFIG_ROUTE_STRINGS);
+	/* long unique prefixes, so the pool fills before the routes do */
+	memset(fmt, 'a', sizeof fmt);
+	memcpy(fmt, "Redirect gone /%u/", strlen("Redirect gone /%u/"));
+	fmt[20 + 2 * CONFIG_ROUTE_STRINGS / CONFIG_MAX_ROUTES] = '\0';
+	fill_until_error(fmt, want);
+	assert_true(table.route_count < CONFIG_MAX_ROUTES);
+}
+
+static void test_strings_shared(void **state)
+{
+	(void)state;
+	parse_ok("ProxyPass /app/ fcgi://127.0.0.1:1/app/\n"
+		 "ProxyPass /app/ fcgi://127.0.0.1:1/app/\n"
+		 "Redirect /ap /app/\n");
+	/* "/app/" and "127.0.0.1" once each; "/ap" and "/" are inside "/app/" */
+	assert_int_equal(table.strings_len, 14);
+	assert_str(table.routes[2].prefix, "/ap");
+	assert_str(table.members[1].docroot, "/app/");
+}
+
+/* ---- matching ---------------------------------------------------------------- */
+
+static void test_match(void **state)
+{
+	static const struct {
+		const char *path;
+		int route, slash;
+	} cases[] = {
+		{ "/app/static/x.css", 0, 0 },
+		{ "/app/static/", 0, 0 },
+		{ "/app/static", 0, 1 },
+		{ "/app/x", 1, 0 },
+		{ "/app/", 1, 0 },
+		{ "/app", 1, 1 },
+		{ "/apple", 6, 0 },
+		{ "/api", 2, 0 },
+		{ "/api/", 2, 0 },
+		{ "/api/v1/x", 2, 0 },
+		{ "/apix", 6, 0 },
+		{ "/old", 4, 0 },
+		{ "/old/x", 4, 0 },
+		{ "/older", 6, 0 },
+		{ "/Old", 6, 0 },
+		{ "/gone/x", 5, 0 },
+		{ "/", 6, 0 },
+		{ "/x", 6, 0 },
+	};
+	int slash;
+
+	(void)state;
+	parse_ok("ProxyPass /app/static/ !\n"
+		 "ProxyPass /app/ fcgi://127.0.0.1:1/\n"
+		 "ProxyPass /api fcgi://127.0.0.1:2/\n"
+		 "ProxyPass /api fcgi://127.0.0.1:3/\n"
+		 "Redirect 301 /old http://example.com/new\n"
+		 "Redirect gone /gone/\n"
+		 "ProxyPass / fcgi://127.0.0.1:4/\n");
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		int got = route_match(&table, cases[i].path, strlen(cases[i].path), &slash);
+
+		if (got != cases[i].route || slash != cases[i].slash) {
+			print_error("%s: got %d/%d, want %d/%d\n", cases[i].path, got, slash,
+				    cases[i].route, cases[i].slash);
+			fail();
+		}
+	}
+	assert_int_equal(route_member(2)->addr.port, 2);
+
+	parse_ok("ProxyPass /a/ fcgi://127.0.0.1:1/\nProxyPass /b fcgi://127.0.0.1:1/\n");
+	assert_int_equal(route_match(&table, "/c", 2, &slash), -1);
+	assert_int_equal(slash, 0);
+	assert_int_equal(route_match(&table, "", 0, &slash), -1);
+	assert_int_equal(route_match(&table, "/a", 2, NULL), 0);
+	/* the length, not a NUL, ends the path */
+	assert_int_equal(route_match(&table, "/bcd", 2, &slash), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seed_single),
+		cmocka_unit_test(test_seed_disablereuse),
+		cmocka_unit_test(test_seed_balancer),
+		cmocka_unit_test(test_proxypass_keys),
+		cmocka_unit_test(test_member_keys),
+		cmocka_unit_test(test_proxyset),
+		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_fcgi_urls),
+		cmocka_unit_test(test_ipv4),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_dns_names),
+		cmocka_unit_test(test_redirect),
+		cmocka_unit_test(test_exclude),
+		cmocka_unit_test(test_errors_keys),
+		cmocka_unit_test(test_errors_urls),
+		cmocka_unit_test(test_errors_directives),
+		cmocka_unit_test(test_errors_blocks),
+		cmocka_unit_test(test_errors_tokens),
+		cmocka_unit_test(test_failed_line_is_undone),
+		cmocka_unit_test(test_member_contiguity),
+		cmocka_unit_test(test_table_full),
+		cmocka_unit_test(test_strings_shared),
+		cmocka_unit_test(test_match),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
