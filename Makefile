@@ -6,6 +6,7 @@ CONFIG ?= host
 B := $(or $(O),build/$(CONFIG))
 DEFCONFIG := config/$(CONFIG)_defconfig
 PY := /usr/bin/python3
+SHELL := /bin/bash
 KCONF := $(PY) -m
 
 ifeq ($(wildcard $(DEFCONFIG)),)
@@ -55,11 +56,15 @@ savedefconfig: $(B)/.config
 	@echo "wrote $(DEFCONFIG)"
 
 # --- routes, compiled in ------------------------------------------------
-$(B)/routegen: scripts/routegen.c core/route.c core/route.h $(B)/autoconf.h
-	$(HOSTCC) $(CFLAGS_COMMON) -O1 -g -o $@ scripts/routegen.c core/route.c
+# The route parser of the core, built for the build machine.
+ROUTEGEN_SRC := scripts/routegen.c core/route.c core/route_keys.c core/addr.c
 
+$(B)/routegen: $(ROUTEGEN_SRC) core/route.h core/route_keys.h core/addr.h $(B)/autoconf.h
+	$(HOSTCC) $(CFLAGS_COMMON) -O1 -g -o $@ $(ROUTEGEN_SRC)
+
+# Boards without a resolver set ROUTEGEN_FLAGS := --numeric-only.
 $(B)/routes.c: $(ROUTE_FILE) $(B)/routegen
-	$(B)/routegen $(ROUTE_FILE) > $@.tmp || { rm -f $@.tmp; exit 1; }
+	$(B)/routegen $(ROUTEGEN_FLAGS) $(ROUTE_FILE) > $@.tmp || { rm -f $@.tmp; exit 1; }
 	mv $@.tmp $@
 
 # --- objects --------------------------------------------------------------

@@ -25,6 +25,7 @@ static void client_init(struct client *c, port_sock s)
 {
 	memset(c, 0, offsetof(struct client, headers));
 	c->sock = s;
+	c->wait_since = port_now_ms();
 	c->state = C_HEAD;
 	c->backend = -1;
 	c->route = -1;
@@ -40,19 +41,64 @@ static struct client *free_client(void)
 	return NULL;
 }
 
+/*
+ * A slot that may be taken for a new connection when none is free: first
+ * the longest-idle keep-alive connection, then the one that has waited
+ * longest for a complete request head. A slot mid-request never is.
+ */
+static struct client *reclaimable_client(void)
+{
+	struct client *idle = NULL, *slow = NULL;
+
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+		struct client *c = &gw_clients[i];
+		struct client **best = c->in_len == 0 && c->served > 0 ? &idle : &slow;
+
+		if (c->state != C_HEAD)
+			continue;
+		if (*best == NULL || (int32_t)(c->wait_since - (*best)->wait_since) < 0)
+			*best = c;
+	}
+	return idle != NULL ? idle : slow;
+}
+
+static struct client *take_client_slot(void)
+{
+	struct client *c = free_client();
+
+	if (c != NULL)
+		return c;
+	c = reclaimable_client();
+	if (c != NULL) {
+		LOG_I("all client slots busy: reclaiming %s slot %u",
+		      c->in_len == 0 && c->served > 0 ? "an idle keep-alive" : "a slow",
+		      (unsigned)(c - gw_clients));
+		request_abandon(c);
+	}
+	return c;
+}
+
 static void accept_clients(void)
 {
-	struct client *c;
-
-	while (accepting && (c = free_client()) != NULL) {
+	/* Take at most a slot table's worth per turn, so the loop stays fair. */
+	for (unsigned n = 0; accepting && n < CONFIG_CLIENT_SLOTS; n++) {
 		struct port_addr peer, local;
+		struct client *c;
 		port_sock s;
 
+		if (free_client() == NULL && reclaimable_client() == NULL)
+			return;
 		if (port_accept(listener, &s, &peer, &local) != PORT_OK)
 			return;
+		c = take_client_slot();
+		if (c == NULL) {        /* cannot happen: checked above */
+			port_close(s);
+			return;
+		}
 		client_init(c, s);
 		c->peer = peer;
 		c->local = local;
+		request_read(c);        /* the head often came with the handshake */
 	}
 }
 
@@ -65,7 +111,7 @@ static uint8_t want_client(const struct client *c)
 	case C_LINGER:
 		return w | PORT_IN;
 	case C_PROXY:
-		if (c->body_left > (int64_t)c->in_len && c->in_len < sizeof(c->in))
+		if (slot_wants_body(c))
 			w |= PORT_IN;
 		return w;
 	case C_RESPOND:
@@ -98,7 +144,7 @@ static unsigned build_pollset(void)
 {
 	unsigned n = 0;
 
-	if (accepting && free_client() != NULL)
+	if (accepting && (free_client() != NULL || reclaimable_client() != NULL))
 		add_poll(&n, listener, PORT_IN, LISTENER_ENTRY);
 	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
 		struct client *c = &gw_clients[i];
@@ -151,6 +197,13 @@ static void client_timeout(struct client *c)
 		port_close(c->sock);
 		c->state = C_FREE;
 		break;
+	case C_PROXY:
+		if (slot_wants_body(c) && !c->head_sent) {
+			c->keep_alive = 0;
+			request_respond_error(c, 408, "request body timeout");
+			break;
+		}
+		/* fall through */
 	default:
 		LOG_I("client %u: send timeout", (unsigned)(c - gw_clients));
 		request_close(c);
@@ -182,6 +235,10 @@ static void client_event(struct client *c, uint8_t got)
 		break;
 	case C_PROXY:
 		proxy_client_event(c, got);
+		break;
+	case C_WAIT:            /* only a 100 Continue can be pending */
+		if (slot_flush(c) < 0)
+			request_close(c);
 		break;
 	case C_RESPOND:
 		if (slot_flush(c) < 0)

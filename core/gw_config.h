@@ -8,8 +8,14 @@
 
 #include "autoconf.h"
 
-#if CONFIG_HEADER_MAX_BYTES > CONFIG_CLIENT_IN_BUF
-#error "HEADER_MAX_BYTES must not exceed CLIENT_IN_BUF: the request head is parsed in place"
+/*
+ * The request head stays in the client input buffer for the whole request
+ * and the body streams behind it, so some room must be left after the
+ * largest head.
+ */
+#define GW_MIN_BODY_WINDOW 256
+#if CONFIG_HEADER_MAX_BYTES + GW_MIN_BODY_WINDOW > CONFIG_CLIENT_IN_BUF
+#error "CLIENT_IN_BUF must exceed HEADER_MAX_BYTES by at least 256 bytes: the head is parsed in place and the body streams behind it"
 #endif
 #if CONFIG_REQUEST_LINE_MAX > CONFIG_HEADER_MAX_BYTES
 #error "REQUEST_LINE_MAX must not exceed HEADER_MAX_BYTES"

@@ -270,6 +270,11 @@ static int split_target(struct http_request *req)
 		req->path = req->target;
 		return 0;
 	}
+	if (slice_is(req->method, "CONNECT")) {
+		/* authority-form: parsed so the gateway can answer 405, never used */
+		req->path = slice(root, root + 1);
+		return 0;
+	}
 	if (*p != '/' && (p = absolute_path(p, end)) == NULL)
 		return HTTP_ERROR;
 	q = memchr(p, '?', (size_t)(end - p));
@@ -763,4 +768,93 @@ const char *http_reason(unsigned status)
 	case 505: return "HTTP Version Not Supported";
 	default: return "Unknown";
 	}
+}
+
+/* Civil date from days since 1970-01-01 (proleptic Gregorian calendar). */
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	yoe = z - era * 146097;
+	yoe = (yoe - yoe / 1460 + yoe / 36524 - yoe / 146096) / 365;
+	doy = z - era * 146097 - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+struct civil_time {
+	int year;
+	unsigned month, day, hour, min, sec, wday;     /* wday 0 = Sunday */
+};
+
+static void civil_time(int64_t t, struct civil_time *ct)
+{
+	int64_t days = (t >= 0 ? t : t - 86399) / 86400;
+	int64_t secs = t - days * 86400;
+
+	civil_from_days(days, &ct->year, &ct->month, &ct->day);
+	ct->wday = (unsigned)(((days + 4) % 7 + 7) % 7);  /* 1970-01-01 was a Thursday */
+	ct->hour = (unsigned)(secs / 3600);
+	ct->min = (unsigned)(secs / 60 % 60);
+	ct->sec = (unsigned)(secs % 60);
+}
+
+static const char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+static void put_year(char *p, int year)
+{
+	put2(p, (unsigned)year / 100);
+	put2(p + 2, (unsigned)year % 100);
+}
+
+static void put_clock(char *p, const struct civil_time *ct)
+{
+	put2(p, ct->hour);
+	p[2] = ':';
+	put2(p + 3, ct->min);
+	p[5] = ':';
+	put2(p + 6, ct->sec);
+}
+
+void http_format_date(int64_t t, char out[HTTP_DATE_LEN + 1])
+{
+	static const char wday[] = "SunMonTueWedThuFriSat";
+	struct civil_time ct;
+
+	civil_time(t, &ct);
+	memcpy(out, wday + 3 * ct.wday, 3);
+	memcpy(out + 3, ", ", 2);
+	put2(out + 5, ct.day);
+	out[7] = ' ';
+	memcpy(out + 8, month_names + 3 * (ct.month - 1), 3);
+	out[11] = ' ';
+	put_year(out + 12, ct.year);
+	out[16] = ' ';
+	put_clock(out + 17, &ct);
+	memcpy(out + 25, " GMT", 5);
+}
+
+void http_format_log_date(int64_t t, char out[HTTP_LOG_DATE_LEN + 1])
+{
+	struct civil_time ct;
+
+	civil_time(t, &ct);
+	put2(out, ct.day);
+	out[2] = '/';
+	memcpy(out + 3, month_names + 3 * (ct.month - 1), 3);
+	out[6] = '/';
+	put_year(out + 7, ct.year);
+	out[11] = ':';
+	put_clock(out + 12, &ct);
+	memcpy(out + 20, " +0000", 7);
 }

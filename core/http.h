@@ -99,6 +99,14 @@ const struct http_header *http_find_header(const struct http_request *req,
  */
 int http_normalize_path(const char *raw, size_t len, char *out, size_t cap);
 
+/* IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", 29 chars + NUL) for a Date field. */
+#define HTTP_DATE_LEN 29
+void http_format_date(int64_t unix_seconds, char out[HTTP_DATE_LEN + 1]);
+
+/* Common Log Format time ("10/Oct/2000:13:55:36 +0000", 26 chars + NUL). */
+#define HTTP_LOG_DATE_LEN 26
+void http_format_log_date(int64_t unix_seconds, char out[HTTP_LOG_DATE_LEN + 1]);
+
 /* Reason phrase for a status code ("OK", "Not Found", ...). */
 const char *http_reason(unsigned status);
 

@@ -198,11 +198,17 @@ static int put_params_record(struct client *c, struct backend *b)
 	return 0;
 }
 
-/* Move body bytes from the client's input into STDIN records. */
+/*
+ * Move body bytes from the client's input into STDIN records. The head
+ * stays where it is until the request is done (the access log and a
+ * second round of PARAMS still read it); the body streams behind it.
+ */
 static void put_stdin(struct client *c, struct backend *b)
 {
 	for (;;) {
-		uint32_t avail = c->body_left < (int64_t)c->in_len ? (uint32_t)c->body_left : c->in_len;
+		uint32_t buffered = slot_in_after_head(c);
+		uint32_t avail = c->body_left < (int64_t)buffered ? (uint32_t)c->body_left : buffered;
+		uint8_t *body = c->in + c->head_len;
 		size_t space = out_space(b);
 		uint32_t n;
 
@@ -222,9 +228,9 @@ static void put_stdin(struct client *c, struct backend *b)
 		if (n > FCGI_MAX_CONTENT)
 			n = FCGI_MAX_CONTENT;
 		fcgi_put_header(b->out + b->out_len, FCGI_STDIN, REQUEST_ID, (uint16_t)n, 0);
-		memcpy(b->out + b->out_len + FCGI_HEADER_LEN, c->in, n);
+		memcpy(b->out + b->out_len + FCGI_HEADER_LEN, body, n);
 		b->out_len += FCGI_HEADER_LEN + n;
-		memmove(c->in, c->in + n, c->in_len - n);
+		memmove(body, body + n, buffered - n);
 		c->in_len -= n;
 		c->body_left -= n;
 	}
@@ -239,12 +245,6 @@ static int fill_request(struct client *c, struct backend *b)
 			return -1;
 		if (b->out_len == before)
 			return 0;
-	}
-	if (c->head_len > 0) {
-		/* The head is no longer needed: drop it, the body moves up. */
-		memmove(c->in, c->in + c->head_len, c->in_len - c->head_len);
-		c->in_len -= c->head_len;
-		c->head_len = 0;
 	}
 	if (!b->stdin_done)
 		put_stdin(c, b);
@@ -317,6 +317,7 @@ static int write_response_head(struct client *c, const char *block, size_t len,
 		r |= slot_out_str(c, "Transfer-Encoding: chunked\r\n");
 	}
 	r |= slot_out_str(c, "\r\n");
+	request_body_starts(c);
 	return r ? -1 : 0;
 }
 
@@ -349,6 +350,7 @@ static int take_headers(struct client *c, struct backend *b)
 		return -1;
 	}
 	c->head_sent = 1;
+	c->app_status = resp.status;
 	b->headers_done = 1;
 	b->pay_off += (uint32_t)n;
 	return 0;
@@ -501,7 +503,7 @@ static void read_client_body(struct client *c)
 {
 	long n;
 
-	if (c->body_left <= (int64_t)c->in_len || c->in_len == sizeof(c->in))
+	if (!slot_wants_body(c))
 		return;
 	n = port_recv(c->sock, c->in + c->in_len, sizeof(c->in) - c->in_len);
 	if (n == PORT_AGAIN) {
@@ -594,6 +596,37 @@ static void pump(struct client *c)
 	}
 }
 
+/*
+ * While a request is with the app, the client has two clocks: the body
+ * timeout while fcgate waits for body bytes, the send timeout while the
+ * answer waits in out[]. Either restarts when the client moves bytes.
+ */
+static void arm_client_timer(struct client *c, uint64_t io_before)
+{
+	uint32_t ms;
+
+	if (c->state != C_PROXY)
+		return;
+	if (slot_wants_body(c))
+		ms = CONFIG_BODY_TIMEOUT * 1000u;
+	else if (c->out_off < c->out_len)
+		ms = CONFIG_SEND_TIMEOUT * 1000u;
+	else
+		ms = 0;
+	if (ms == 0)
+		c->deadline = 0;
+	else if (c->deadline == 0 || c->bytes_in + c->bytes_out != io_before)
+		c->deadline = slot_deadline(ms);
+}
+
+static void pump_and_arm(struct client *c)
+{
+	uint64_t io = c->bytes_in + c->bytes_out;
+
+	pump(c);
+	arm_client_timer(c, io);
+}
+
 void proxy_client_event(struct client *c, uint8_t got)
 {
 	if (got & PORT_IN)
@@ -607,7 +640,7 @@ void proxy_client_event(struct client *c, uint8_t got)
 			request_close(c);
 		return;
 	}
-	pump(c);
+	pump_and_arm(c);
 }
 
 void proxy_backend_event(struct backend *b, uint8_t got)
@@ -628,7 +661,7 @@ void proxy_backend_event(struct backend *b, uint8_t got)
 	}
 	if (got & (PORT_IN | PORT_ERR))
 		b->readable = 1;
-	pump(c);
+	pump_and_arm(c);
 }
 
 void proxy_backend_timeout(struct backend *b)

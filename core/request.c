@@ -18,16 +18,61 @@ static const struct http_limits limits = {
 	.count_max = CONFIG_HEADER_MAX_COUNT,
 };
 
+#if CONFIG_ACCESS_LOG
+/*
+ * One line per answered request: Common Log Format, then the duration in
+ * milliseconds and the app's status ("-" when fcgate answered itself).
+ */
+static void access_log(struct client *c)
+{
+	static char line[CONFIG_LOG_LINE_MAX];
+	char ip[48], date[HTTP_LOG_DATE_LEN + 1] = "-";
+	int64_t now = port_wall_clock();
+	uint64_t sent = c->bytes_out > c->resp_start ? c->bytes_out - c->resp_start : 0;
+	const struct http_request *q = &c->req;
+	size_t n;
+
+	if (c->status == 0)
+		return;
+	if (now >= 0)
+		http_format_log_date(now, date);
+	cgi_format_ip(&c->peer, ip, sizeof(ip));
+	n = log_format(line, sizeof(line) - 1, "%s - - [%s] \"%.*s %.*s HTTP/1.%u\" %u %llu %ums ",
+		       ip, date, (int)q->method.len, q->method.p ? q->method.p : "-",
+		       (int)q->target.len, q->target.p ? q->target.p : "-", q->version_minor,
+		       c->status, (unsigned long long)sent, (unsigned)(port_now_ms() - c->req_start));
+	if (c->app_status)
+		n += log_format(line + n, sizeof(line) - 1 - n, "app=%u", c->app_status);
+	else
+		n += log_format(line + n, sizeof(line) - 1 - n, "app=-");
+	line[n++] = '\n';
+	port_log_write(line, n);
+	c->status = 0;
+}
+#else
+static void access_log(struct client *c)
+{
+	c->status = 0;
+}
+#endif
+
 static void client_free(struct client *c)
 {
+	access_log(c);
 	if (c->backend >= 0)
 		proxy_release(c);
 	port_close(c->sock);
 	c->state = C_FREE;
 }
 
+void request_abandon(struct client *c)
+{
+	client_free(c);
+}
+
 void request_close(struct client *c)
 {
+	access_log(c);
 	if (c->backend >= 0)
 		proxy_release(c);
 	if (c->state == C_FREE || c->state == C_LINGER)
@@ -49,11 +94,29 @@ static void consume_input(struct client *c, uint32_t n)
 	c->in_len -= n;
 }
 
-/* Status line, Server and Connection fields; the caller adds the rest. */
+/* The Date field value, formatted once a second; NULL without a clock. */
+static const char *date_now(void)
+{
+	static char date[HTTP_DATE_LEN + 1];
+	static int64_t formatted_at = -1;
+	int64_t now = port_wall_clock();
+
+	if (now < 0)
+		return NULL;
+	if (now != formatted_at) {
+		http_format_date(now, date);
+		formatted_at = now;
+	}
+	return date;
+}
+
+/* Status line, Date, Server and Connection fields; the caller adds the rest. */
 int request_write_head(struct client *c, unsigned status, struct http_slice reason)
 {
+	const char *date = date_now();
 	int r = 0;
 
+	c->status = (uint16_t)status;
 	r |= slot_out_str(c, "HTTP/1.1 ");
 	r |= slot_out_uint(c, status, 10);
 	r |= slot_out_str(c, " ");
@@ -62,6 +125,11 @@ int request_write_head(struct client *c, unsigned status, struct http_slice reas
 	else
 		r |= slot_out_str(c, http_reason(status));
 	r |= slot_out_str(c, "\r\n");
+	if (date != NULL) {
+		r |= slot_out_str(c, "Date: ");
+		r |= slot_out_str(c, date);
+		r |= slot_out_str(c, "\r\n");
+	}
 	if (CONFIG_SERVER_SOFTWARE[0] != '\0')
 		r |= slot_out_str(c, "Server: " CONFIG_SERVER_SOFTWARE "\r\n");
 	if (!c->keep_alive)
@@ -69,6 +137,11 @@ int request_write_head(struct client *c, unsigned status, struct http_slice reas
 	else if (c->req.version_minor == 0)
 		r |= slot_out_str(c, "Connection: keep-alive\r\n");
 	return r ? -1 : 0;
+}
+
+void request_body_starts(struct client *c)
+{
+	c->resp_start = c->bytes_out + (c->out_len - c->out_off);
 }
 
 /* Bytes that may stand unescaped in a Location path (RFC 3986 pchar and '/'). */
@@ -118,6 +191,7 @@ static void respond(struct client *c, unsigned status, const char *loc,
 	r |= slot_out_str(c, "Content-Length: ");
 	r |= slot_out_uint(c, strlen(reason) + 5, 10);
 	r |= slot_out_str(c, "\r\n\r\n");
+	request_body_starts(c);
 	if (!c->no_body) {
 		r |= slot_out_uint(c, status, 10);
 		r |= slot_out_str(c, " ");
@@ -185,6 +259,85 @@ static int is_method(const struct client *c, const char *m)
 	return c->req.method.len == n && memcmp(c->req.method.p, m, n) == 0;
 }
 
+/* Case-insensitive: does s[0..n) equal the NUL-terminated lit? */
+static int same_text(const char *s, size_t n, const char *lit)
+{
+	struct http_slice sl = { s, (uint32_t)n };
+	return http_slice_eq(sl, lit);
+}
+
+/* Is host[:port] this gateway: its local address, localhost or a SERVER_NAMES entry? */
+static int is_own_authority(const struct client *c, const char *a, size_t n)
+{
+	char ip[48], port[8];
+	const char *names = CONFIG_SERVER_NAMES;
+	size_t host_len = n, iplen;
+
+	/* Split off ":port" (after a ']' for IPv6) and check it is ours. */
+	for (size_t i = n; i > 0; i--) {
+		if (a[i - 1] == ']')
+			break;
+		if (a[i - 1] == ':') {
+			size_t plen = log_format(port, sizeof(port), "%u", c->local.port);
+			if (n - i != plen || memcmp(a + i, port, plen) != 0)
+				return 0;
+			host_len = i - 1;
+			break;
+		}
+	}
+	iplen = cgi_format_ip(&c->local, ip, sizeof(ip));
+	if (c->local.family == PORT_AF_INET6) {
+		if (host_len == iplen + 2 && a[0] == '[' && memcmp(a + 1, ip, iplen) == 0)
+			return 1;
+	} else if (host_len == iplen && memcmp(a, ip, iplen) == 0) {
+		return 1;
+	}
+	if (same_text(a, host_len, "localhost"))
+		return 1;
+	while (*names != '\0') {
+		size_t len = 0;
+		while (*names == ' ')
+			names++;
+		while (names[len] != '\0' && names[len] != ' ')
+			len++;
+		if (len == host_len && memcmp(a, names, len) == 0)
+			return 1;
+		if (len == n && memcmp(a, names, len) == 0)
+			return 1;
+		names += len;
+	}
+	return 0;
+}
+
+/*
+ * RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host field; never
+ * more than one. An absolute-form target must name this gateway: fcgate
+ * is no forward proxy and never fetches another host's URL.
+ */
+static int check_host(struct client *c)
+{
+	const struct http_slice t = c->req.target;
+	unsigned hosts = 0;
+
+	for (unsigned i = 0; i < c->req.header_count; i++)
+		hosts += http_slice_eq(c->req.headers[i].name, "Host");
+	if (hosts > 1 || (hosts == 0 && c->req.version_minor >= 1))
+		return -1;
+	if (t.len > 0 && t.p[0] != '/' && t.p[0] != '*') {
+		const char *a = memchr(t.p, ':', t.len);
+		const char *end = t.p + t.len, *e;
+
+		if (a == NULL || end - a < 3)
+			return -1;
+		a += 3;                 /* past "://" */
+		for (e = a; e < end && *e != '/' && *e != '?'; e++)
+			;
+		if (!is_own_authority(c, a, (size_t)(e - a)))
+			return -1;
+	}
+	return 0;
+}
+
 /* A complete head is in in[0..head_len): decide what answers it. */
 static void request_begin(struct client *c)
 {
@@ -206,6 +359,11 @@ static void request_begin(struct client *c)
 	}
 	if (is_method(c, "CONNECT") || is_method(c, "TRACE")) {
 		request_respond_error(c, 405, "method not allowed");
+		return;
+	}
+	if (check_host(c) < 0) {
+		c->keep_alive = 0;
+		request_respond_error(c, 400, "missing, repeated or foreign Host");
 		return;
 	}
 	if (c->req.target.len == 1 && c->req.target.p[0] == '*') {
@@ -260,10 +418,12 @@ static int request_parse(struct client *c)
 		return 0;
 	if (r < 0) {
 		c->keep_alive = 0;
+		c->req_start = port_now_ms();
 		request_respond_error(c, c->req.status, "bad request head");
 		return 1;
 	}
 	c->head_len = (uint32_t)r;
+	c->req_start = port_now_ms();
 	request_begin(c);
 	return 1;
 }
@@ -296,6 +456,7 @@ void request_read(struct client *c)
 
 void request_done(struct client *c)
 {
+	access_log(c);
 	if (c->backend >= 0)
 		proxy_release(c);
 	if (!c->keep_alive || c->close_after) {
@@ -309,9 +470,12 @@ void request_done(struct client *c)
 	c->scan = 0;
 	c->head_len = 0;
 	c->head_sent = c->chunked = c->no_body = c->close_after = 0;
+	c->app_status = 0;
 	c->body_left = 0;
 	c->resp_left = -1;
 	c->route = -1;
+	c->served++;
+	c->wait_since = port_now_ms();
 	c->deadline = slot_deadline(CONFIG_KEEPALIVE_TIMEOUT * 1000u);
 	if (c->in_len > 0)   /* a pipelined request is already here */
 		request_parse(c);

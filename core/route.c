@@ -7,24 +7,19 @@
  * inserted once nothing else can fail. The same code runs in routegen at
  * build time and in the host program, so it formats its own messages
  * rather than pull printf into a firmware image.
+ *
+ * This file reads lines, tokens, URLs and the table; what a host or port
+ * text means is addr.c's, what a key=value argument means route_keys.c's.
  */
 #include <stdarg.h>
 #include <string.h>
 
+#include "addr.h"
 #include "route.h"
+#include "route_keys.h"
 
 /* mod_proxy_fcgi's port when the fcgi:// URL names none. */
 #define ROUTE_FCGI_DEFAULT_PORT 8000u
-#define ROUTE_PORT_MAX 65535u
-
-/* Limits and defaults of the worker keys (mod_proxy's ProxyPass). */
-#define ROUTE_SECONDS_MAX 86400u        /* ttl, timeout, retry: one day */
-#define ROUTE_MS_PER_S 1000u
-#define ROUTE_TTL_DEFAULT_S 30u
-#define ROUTE_MEMBER_RETRY_S 60u        /* mod_proxy's retry for a worker */
-#define ROUTE_CONN_MAX 65535u
-#define ROUTE_LBFACTOR_MIN 1u
-#define ROUTE_LBFACTOR_MAX 100u
 
 /* Redirect statuses (RFC 9110 section 15.4 and 15.5.11). */
 #define ROUTE_HTTP_REDIRECT_MIN 300u
@@ -34,19 +29,9 @@
 #define ROUTE_HTTP_SEE_OTHER 303u
 #define ROUTE_HTTP_GONE 410u
 
-#define ROUTE_IPV4_LEN 4u
-#define ROUTE_IPV4_OCTET_MAX 255u
-#define ROUTE_IPV6_LEN 16u
-#define ROUTE_IPV6_GROUP_DIGITS 4u
-#define ROUTE_DNS_NAME_MAX 253u         /* RFC 1035 2.3.4, without the root dot */
-#define ROUTE_DNS_LABEL_MAX 63u
-
 #define ROUTE_MAX_TOKENS 16u            /* directive + arguments on one line */
 #define ROUTE_MSG_TOKEN_MAX 32u         /* longest token quoted whole in a message */
 #define ROUTE_ASCII_DEL 0x7f
-
-#define ROUTE_KEYS_WORKER "disablereuse, enablereuse, max, ttl, timeout, connectiontimeout, retry"
-#define ROUTE_KEYS_MEMBER ROUTE_KEYS_WORKER ", lbfactor, status"
 
 /* A slice of the line being parsed. */
 struct tok {
@@ -154,15 +139,6 @@ static int is_alpha(char c)
 	return lower(c) >= 'a' && lower(c) <= 'z';
 }
 
-static int hex_value(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (lower(c) >= 'a' && lower(c) <= 'f')
-		return lower(c) - 'a' + 10;
-	return -1;
-}
-
 /* ASCII case-insensitive comparison of n bytes. */
 static int mem_ieq(const char *a, const char *b, size_t n)
 {
@@ -196,179 +172,22 @@ static struct tok tok_pool(const struct route_table *t, struct route_str s)
 /* A decimal number min..max, digits only. */
 static int parse_uint(const struct tok *t, uint32_t min, uint32_t max, uint32_t *out)
 {
-	uint32_t v = 0;
-
-	if (t->n == 0)
-		return -1;
-	for (size_t i = 0; i < t->n; i++) {
-		if (!is_digit(t->s[i]))
-			return -1;
-		v = v * 10u + (uint32_t)(t->s[i] - '0');
-		if (v > max)
-			return -1;
-	}
-	if (v < min)
-		return -1;
-	*out = v;
-	return 0;
+	return route_parse_uint(t->s, t->n, min, max, out);
 }
 
-/* ---- addresses ---------------------------------------------------------- */
-
-/* Dotted quad only: no octal (leading zero), hex or short forms. */
-static int parse_ipv4(const char *s, size_t n, uint8_t out[ROUTE_IPV4_LEN])
-{
-	size_t i = 0;
-
-	for (unsigned part = 0; part < ROUTE_IPV4_LEN; part++) {
-		size_t start;
-		unsigned v = 0;
-
-		if (part) {
-			if (i >= n || s[i] != '.')
-				return -1;
-			i++;
-		}
-		for (start = i; i < n && is_digit(s[i]); i++) {
-			v = v * 10u + (unsigned)(s[i] - '0');
-			if (v > ROUTE_IPV4_OCTET_MAX)
-				return -1;
-		}
-		if (i == start || (i - start > 1 && s[start] == '0'))
-			return -1;
-		out[part] = (uint8_t)v;
-	}
-	return i == n ? 0 : -1;
-}
-
-/* Is the group at s (up to the next ':') the dotted IPv4 tail? */
-static int ipv6_group_is_ipv4(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n && s[i] != ':'; i++)
-		if (s[i] == '.')
-			return 1;
-	return 0;
-}
-
-/*
- * RFC 4291 section 2.2 text forms: eight groups of 1-4 hex digits, one
- * "::" standing for one or more zero groups, and an optional dotted IPv4
- * address as the last 32 bits.
- */
-static int parse_ipv6(const char *s, size_t n, uint8_t out[ROUTE_IPV6_LEN])
-{
-	uint8_t buf[ROUTE_IPV6_LEN];
-	size_t i = 0, k = 0, gap = 0, tail;
-	int has_gap = 0;
-
-	if (n >= 2 && s[0] == ':' && s[1] == ':') {
-		has_gap = 1;
-		i = 2;
-	}
-	while (i < n) {
-		unsigned v = 0, digits = 0;
-
-		if (k >= ROUTE_IPV6_LEN)
-			return -1;
-		if (ipv6_group_is_ipv4(s + i, n - i)) {
-			if (k > ROUTE_IPV6_LEN - ROUTE_IPV4_LEN || parse_ipv4(s + i, n - i, buf + k))
-				return -1;
-			k += ROUTE_IPV4_LEN;
-			break;
-		}
-		for (; i < n && hex_value(s[i]) >= 0; i++, digits++) {
-			if (digits == ROUTE_IPV6_GROUP_DIGITS)
-				return -1;
-			v = v * 16u + (unsigned)hex_value(s[i]);
-		}
-		if (digits == 0)
-			return -1;
-		buf[k++] = (uint8_t)(v >> 8);
-		buf[k++] = (uint8_t)(v & 0xffu);
-		if (i == n)
-			break;
-		if (s[i++] != ':' || i == n)
-			return -1;
-		if (s[i] == ':') {
-			if (has_gap)
-				return -1;
-			has_gap = 1;
-			gap = k;
-			i++;
-		}
-	}
-	/* Without "::" all eight groups are there; "::" stands for at least one. */
-	if (has_gap ? k > ROUTE_IPV6_LEN - 2 : k != ROUTE_IPV6_LEN)
-		return -1;
-	tail = k - gap;
-	memset(out, 0, ROUTE_IPV6_LEN);
-	memcpy(out, buf, gap);
-	memcpy(out + ROUTE_IPV6_LEN - tail, buf + gap, tail);
-	return 0;
-}
-
-/* RFC 1123 host name; '_' allowed too, as container names use it. */
-static int valid_dns_name(const char *s, size_t n)
-{
-	size_t label = 0;
-
-	if (n && s[n - 1] == '.')
-		n--;
-	if (n == 0 || n > ROUTE_DNS_NAME_MAX)
-		return 0;
-	for (size_t i = 0; i <= n; i++) {
-		if (i == n || s[i] == '.') {
-			if (label == 0 || label > ROUTE_DNS_LABEL_MAX ||
-			    s[i - 1] == '-' || s[i - label] == '-')
-				return 0;
-			label = 0;
-		} else if (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '-' || s[i] == '_') {
-			label++;
-		} else {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* A name whose last label is all digits can only be a (bad) IPv4 address. */
-static int looks_numeric(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n && s[n - 1] == '.')
-		n--;
-	i = n;
-
-	while (i > 0 && s[i - 1] != '.')
-		i--;
-	if (i == n)
-		return 0;
-	for (; i < n; i++)
-		if (!is_digit(s[i]))
-			return 0;
-	return 1;
-}
+/* ---- backends ----------------------------------------------------------- */
 
 static int parse_host(const struct route_parser *p, const struct tok *h,
 		      struct port_addr *a, struct route_error *err)
 {
-	static const uint8_t loopback[ROUTE_IPV4_LEN] = { 127, 0, 0, 1 };
+	static const char *const what[] = {
+		[ADDR_KIND_NAME] = "host name",
+		[ADDR_KIND_IPV4] = "IPv4 address",
+		[ADDR_KIND_IPV6] = "IPv6 address",
+	};
 
-	if (h->n >= 2 && h->s[0] == '[') {
-		if (parse_ipv6(h->s + 1, h->n - 2, a->ip))
-			return fail(p, err, "bad IPv6 address '%t'", h);
-		a->family = PORT_AF_INET6;
-	} else if (tok_ieq(h, "localhost")) {
-		memcpy(a->ip, loopback, sizeof loopback);
-		a->family = PORT_AF_INET;
-	} else if (looks_numeric(h->s, h->n)) {
-		if (parse_ipv4(h->s, h->n, a->ip))
-			return fail(p, err, "bad IPv4 address '%t'", h);
-		a->family = PORT_AF_INET;
-	} else if (!valid_dns_name(h->s, h->n)) {
-		return fail(p, err, "bad host name '%t'", h);
-	}
+	if (addr_parse_host(h->s, h->n, a))
+		return fail(p, err, "bad %s '%t'", what[addr_host_kind(h->s, h->n)], h);
 	return 0;
 }
 
@@ -378,7 +197,7 @@ static int parse_fcgi_url(const struct route_parser *p, const struct tok *u,
 {
 	static const char scheme[] = "fcgi://";
 	const char *s = u->s, *end = u->s + u->n, *h;
-	uint32_t port = ROUTE_FCGI_DEFAULT_PORT;
+	uint16_t port = ROUTE_FCGI_DEFAULT_PORT;
 
 	memset(b, 0, sizeof *b);
 	if (!tok_iprefix(u, scheme))
@@ -403,7 +222,7 @@ static int parse_fcgi_url(const struct route_parser *p, const struct tok *u,
 		for (pt.s = ++s; s < end && *s != '/'; s++)
 			;
 		pt.n = (size_t)(s - pt.s);
-		if (parse_uint(&pt, 1, ROUTE_PORT_MAX, &port))
+		if (addr_parse_port(pt.s, pt.n, &port))
 			return fail(p, err, "bad port '%t' (expected 1..65535)", &pt);
 	}
 	if (s < end && *s != '/')
@@ -411,7 +230,7 @@ static int parse_fcgi_url(const struct route_parser *p, const struct tok *u,
 	b->path = s < end ? tok_from(s, (size_t)(end - s)) : tok_from("/", 1);
 	if (memchr(b->path.s, '?', b->path.n) || memchr(b->path.s, '#', b->path.n))
 		return fail(p, err, "backend '%t' takes no query or fragment", u);
-	b->addr.port = (uint16_t)port;
+	b->addr.port = port;
 	return parse_host(p, &b->host, &b->addr, err);
 }
 
@@ -543,124 +362,6 @@ static int member_add(struct route_parser *p, const struct route_member *m,
 
 /* ---- keys --------------------------------------------------------------- */
 
-enum param_key {
-	P_DISABLEREUSE, P_ENABLEREUSE, P_MAX, P_TTL, P_TIMEOUT, P_CONNTIMEOUT,
-	P_RETRY, P_WORKER_KEYS = P_RETRY + 1, P_LBFACTOR = P_WORKER_KEYS, P_STATUS,
-	P_MEMBER_KEYS
-};
-
-static const char *const param_names[P_MEMBER_KEYS] = {
-	"disablereuse", "enablereuse", "max", "ttl", "timeout",
-	"connectiontimeout", "retry", "lbfactor", "status",
-};
-
-static void param_defaults(struct route_params *pr, int member)
-{
-	memset(pr, 0, sizeof *pr);
-	pr->ttl_ms = ROUTE_TTL_DEFAULT_S * ROUTE_MS_PER_S;
-	pr->retry_ms = member ? ROUTE_MEMBER_RETRY_S * ROUTE_MS_PER_S : 0;
-	pr->lbfactor = ROUTE_LBFACTOR_MIN;
-}
-
-/* on/off -> 1/0, case-insensitive like Apache's flags. */
-static int parse_onoff(const struct tok *v)
-{
-	if (tok_ieq(v, "on"))
-		return 1;
-	if (tok_ieq(v, "off"))
-		return 0;
-	return -1;
-}
-
-/* status=: a run of [+-]H / [+-]D; no sign means '+', as in Apache. */
-static int parse_status(const struct tok *v, uint8_t *flags)
-{
-	uint8_t f = *flags;
-	size_t i = 0;
-
-	if (v->n == 0)
-		return -1;
-	while (i < v->n) {
-		int set = 1;
-		uint8_t bit;
-
-		if (v->s[i] == '+' || v->s[i] == '-')
-			set = v->s[i++] == '+';
-		if (i == v->n)
-			return -1;
-		bit = lower(v->s[i]) == 'h' ? ROUTE_F_STANDBY :
-		      lower(v->s[i]) == 'd' ? ROUTE_F_DISABLED : 0;
-		if (!bit)
-			return -1;
-		f = set ? (uint8_t)(f | bit) : (uint8_t)(f & ~bit);
-		i++;
-	}
-	*flags = f;
-	return 0;
-}
-
-static int set_flag(struct route_params *pr, const struct tok *v, int noreuse_when_on)
-{
-	int on = parse_onoff(v);
-
-	if (on < 0)
-		return -1;
-	if (on == noreuse_when_on)
-		pr->flags |= ROUTE_F_NOREUSE;
-	else
-		pr->flags &= (uint8_t)~ROUTE_F_NOREUSE;
-	return 0;
-}
-
-static int set_seconds(uint32_t *ms, const struct tok *v)
-{
-	uint32_t s;
-
-	if (parse_uint(v, 0, ROUTE_SECONDS_MAX, &s))
-		return -1;
-	*ms = s * ROUTE_MS_PER_S;
-	return 0;
-}
-
-static int apply_param(struct route_params *pr, enum param_key k, const struct tok *v)
-{
-	uint32_t n;
-
-	switch (k) {
-	case P_DISABLEREUSE: return set_flag(pr, v, 1);
-	case P_ENABLEREUSE:  return set_flag(pr, v, 0);
-	case P_TTL:          return set_seconds(&pr->ttl_ms, v);
-	case P_TIMEOUT:      return set_seconds(&pr->timeout_ms, v);
-	case P_CONNTIMEOUT:  return set_seconds(&pr->connect_timeout_ms, v);
-	case P_RETRY:        return set_seconds(&pr->retry_ms, v);
-	case P_STATUS:       return parse_status(v, &pr->flags);
-	case P_MAX:
-		if (parse_uint(v, 1, ROUTE_CONN_MAX, &n))
-			return -1;
-		pr->max = (uint16_t)n;
-		return 0;
-	case P_LBFACTOR:
-		if (parse_uint(v, ROUTE_LBFACTOR_MIN, ROUTE_LBFACTOR_MAX, &n))
-			return -1;
-		pr->lbfactor = (uint8_t)n;
-		return 0;
-	default:
-		return -1;
-	}
-}
-
-static const char *param_expect(enum param_key k)
-{
-	switch (k) {
-	case P_DISABLEREUSE:
-	case P_ENABLEREUSE: return "on or off";
-	case P_MAX:         return "1..65535";
-	case P_LBFACTOR:    return "1..100";
-	case P_STATUS:      return "+H, -H, +D or -D";
-	default:            return "seconds, 0..86400";
-	}
-}
-
 /* Split key=value; the key is matched case-insensitively. */
 static int split_key(const struct route_parser *p, const struct tok *a,
 		     struct tok *key, struct tok *val, struct route_error *err)
@@ -678,24 +379,21 @@ static int split_key(const struct route_parser *p, const struct tok *a,
 static int parse_params(const struct route_parser *p, const struct tok *a, unsigned n,
 			int member, struct route_params *pr, struct route_error *err)
 {
-	unsigned nkeys = member ? P_MEMBER_KEYS : P_WORKER_KEYS;
-
-	param_defaults(pr, member);
+	route_params_defaults(pr, member);
 	for (unsigned i = 0; i < n; i++) {
 		struct tok key, val;
-		unsigned k = 0;
+		const char *name, *expect;
+		int rc;
 
 		if (split_key(p, &a[i], &key, &val, err))
 			return -1;
-		while (k < nkeys && !tok_ieq(&key, param_names[k]))
-			k++;
-		if (k == nkeys)
+		rc = route_param_set(pr, member, key.s, key.n, val.s, val.n, &name, &expect);
+		if (rc == ROUTE_KEY_UNKNOWN)
 			return fail(p, err, "unknown key '%t' (%s accepts: %s)", &key,
 				    member ? "BalancerMember" : "ProxyPass",
 				    member ? ROUTE_KEYS_MEMBER : ROUTE_KEYS_WORKER);
-		if (apply_param(pr, (enum param_key)k, &val))
-			return fail(p, err, "bad value '%t' for %s (expected %s)", &val,
-				    param_names[k], param_expect((enum param_key)k));
+		if (rc == ROUTE_KEY_BAD_VALUE)
+			return fail(p, err, "bad value '%t' for %s (expected %s)", &val, name, expect);
 	}
 	return 0;
 }
@@ -812,11 +510,7 @@ static int do_proxyset(struct route_parser *p, const struct tok *a, unsigned n,
 			return -1;
 		if (!tok_ieq(&key, "lbmethod"))
 			return fail(p, err, "unknown key '%t' (ProxySet accepts: lbmethod)", &key);
-		if (tok_ieq(&val, "byrequests"))
-			method = ROUTE_LB_BYREQUESTS;
-		else if (tok_ieq(&val, "bybusyness"))
-			method = ROUTE_LB_BYBUSYNESS;
-		else
+		if (route_parse_lbmethod(val.s, val.n, &method))
 			return fail(p, err, "bad value '%t' for lbmethod (expected byrequests or bybusyness)", &val);
 	}
 	p->t->balancers[bal].lbmethod = method;

@@ -39,7 +39,8 @@ struct client {
 	uint16_t member;        /* the backend chosen for this request */
 	uint8_t readable;       /* poll said readable and a read may give more */
 	uint32_t deadline;      /* port_now_ms() value; 0: none */
-	uint32_t wait_since;    /* when the slot began waiting for a backend */
+	uint32_t wait_since;    /* when the slot began to wait: for a head or a backend */
+	uint32_t served;        /* requests answered on this connection */
 	size_t scan;            /* http_parse_request() resume point */
 	uint32_t in_len;        /* bytes in in[] */
 	uint32_t head_len;      /* length of the parsed head, 0 while reading */
@@ -48,6 +49,10 @@ struct client {
 	int64_t resp_left;      /* response body bytes the head announced; -1 none */
 	uint32_t path_len;
 	uint32_t script_len;
+	uint32_t req_start;     /* port_now_ms() when the request head was complete */
+	uint16_t status;        /* status of the answer, for the access log; 0: none yet */
+	uint16_t app_status;    /* the app's status, 0 when the app did not answer */
+	uint64_t resp_start;    /* bytes_out when the answer began */
 	uint64_t bytes_in;      /* received from the client, this connection */
 	uint64_t bytes_out;     /* sent to the client, this connection */
 	struct port_addr peer, local;
@@ -95,6 +100,18 @@ extern struct backend gw_backends[CONFIG_BACKEND_SLOTS];
 extern const struct route_table *gw_routes;
 extern struct gw_stats gw_counters;
 
+/* Bytes after the request head in in[]: body, then maybe the next request. */
+static inline uint32_t slot_in_after_head(const struct client *c)
+{
+	return c->in_len - c->head_len;
+}
+
+/* Does the request still expect body bytes that are not in in[] yet? */
+static inline int slot_wants_body(const struct client *c)
+{
+	return c->body_left > (int64_t)slot_in_after_head(c) && c->in_len < sizeof(c->in);
+}
+
 /* A deadline ms from now (never 0, which means "none"). */
 uint32_t slot_deadline(uint32_t ms);
 int slot_expired(uint32_t deadline, uint32_t now);
@@ -111,9 +128,11 @@ int slot_flush(struct client *c);
 /* request.c: the HTTP side of a client slot. */
 void request_read(struct client *c);
 int request_write_head(struct client *c, unsigned status, struct http_slice reason);
+void request_body_starts(struct client *c);  /* the head is complete in out[] */
 void request_respond_error(struct client *c, unsigned status, const char *why);
 void request_done(struct client *c);
 void request_close(struct client *c);
+void request_abandon(struct client *c);     /* close at once, no lingering */
 
 /* proxy.c: the FastCGI handler. */
 int proxy_start(struct client *c);          /* 0, or an HTTP status to answer */

@@ -96,6 +96,12 @@ int port_wait(struct port_poll *set, unsigned n, int timeout_ms);
 /* A monotonic millisecond clock; wraps after 49 days, compare by difference. */
 uint32_t port_now_ms(void);
 
+/*
+ * Seconds since 1970-01-01 UTC from a real-time clock, or -1 when the
+ * board has none (then responses carry no Date field, RFC 9110 §6.6.1).
+ */
+int64_t port_wall_clock(void);
+
 /* Write one finished log line (with its newline) to the board's console. */
 void port_log_write(const char *line, size_t len);
 

@@ -11,6 +11,7 @@ PKGS=(
 	php8.2-fpm php8.2-cli
 	fcgiwrap libfcgi-dev
 	curl
+	clang libclang-rt-14-dev
 )
 
 missing=()

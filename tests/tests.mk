@@ -16,10 +16,12 @@ $(U)/obj/%.o: core/%.c $(B)/autoconf.h
 # The core modules each unit test links (the module under test and what
 # it needs); anything else is mocked inside the test.
 MODS_http := http
+MODS_http_chunked := http_chunked
 MODS_fcgi := fcgi
 MODS_cgi_resp := cgi_resp
-MODS_route := route
-MODS_cgi := cgi http route fcgi log
+MODS_route := route route_keys addr
+MODS_addr := addr
+MODS_cgi := cgi http fcgi log
 MODS_log := log
 
 .PRECIOUS: $(U)/obj/%.o
@@ -61,3 +63,29 @@ test: deps
 	$(MAKE) all check-nomalloc
 	$(MAKE) test-unit
 	$(MAKE) test-integration
+	$(MAKE) fuzz FUZZ_TIME=10
+
+# libFuzzer harnesses (Debian's clang), one per parser. Each links the
+# same core modules as its unit test (MODS_<target>). `make fuzz` runs
+# each for FUZZ_TIME seconds on a copy of its seed corpus; crashes are
+# written to build/fuzz/ and fail the target.
+FZ := $(B)/fuzz
+FUZZ_TIME ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CC := clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+fuzz_srcs = $(patsubst %,core/%.c,$(MODS_$(1)))
+$(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_srcs,$$*) $(B)/autoconf.h
+	@mkdir -p $(FZ)
+	$(FUZZ_CC) -Icore -Iport -I$(B) -o $@ $< $(call fuzz_srcs,$*)
+
+fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+		rm -rf $(FZ)/work-$$t && mkdir -p $(FZ)/work-$$t && \
+		echo "== fuzz_$$t for $(FUZZ_TIME) s" && \
+		$(FZ)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=$(FZ)/crash-$$t- \
+			$(FZ)/work-$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|crash-' ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done

@@ -233,6 +233,15 @@ uint32_t port_now_ms(void)
 	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
 }
 
+int64_t port_wall_clock(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return -1;
+	return (int64_t)ts.tv_sec;
+}
+
 void port_log_write(const char *line, size_t len)
 {
 	while (len > 0) {

@@ -69,6 +69,7 @@ enum {
 	DEFAULT_MAX_CONNS = 100,
 	LISTEN_BACKLOG = 128,
 	DRAIN_LIMIT = 16,              /* recv() calls before a graceful close */
+	PORT_MAX = 65535,
 };
 #define BYTES_MAX (1ULL << 30)
 #define BIGHEADER_MAX (64ULL << 20)
@@ -923,9 +924,14 @@ static int listen_on(const char *spec, char *shown, size_t shown_len)
 		h[hl - 1] = '\0';
 		h++;
 	}
+	char *end;
+	unsigned long port_num = strtoul(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || port_num > PORT_MAX)
+		return -1;
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 				  .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE }, *ai;
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV },
+			*ai;
 	int rc = getaddrinfo(h, colon + 1, &hints, &ai);
 	if (rc) {
 		fprintf(stderr, "testapp: %s: %s\n", spec, gai_strerror(rc));
@@ -1081,8 +1087,10 @@ int main(int argc, char **argv)
 
 	char shown[300];
 	int lfd = listen_on(spec, shown, sizeof shown);
-	if (lfd < 0)
+	if (lfd < 0) {
+		fprintf(stderr, "testapp: cannot listen on %s\n", spec);
 		return 1;
+	}
 	printf("testapp listening on %s\n", shown);
 	fflush(stdout);
 	run(lfd, &waitmask);

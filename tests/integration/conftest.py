@@ -2,6 +2,7 @@
 
 Session-scoped apps (started once, stopped at the end, by PID):
   testapp   build/apps/fcgi-testapp, the raw protocol test app
+  testapp_pair  two more of them, for the balancer
   demo      build/apps/fcgi-demo, the libfcgi app
   php_fpm   Debian's php-fpm8.2 with a pool of our own, docroot = www/
   fcgiwrap  Debian's fcgiwrap running www/env.cgi
@@ -84,24 +85,39 @@ def _stop_app(app):
     assert died is None, f"{app.name} died during the session (exit {died}); {app.proc.describe()}"
 
 
-@pytest.fixture(scope="session")
-def testapp(workdir):
-    """The raw test app on a port it picks itself (--listen 127.0.0.1:0),
-    read back from its readiness line."""
+def start_testapp(name, logdir):
+    """fcgi-testapp on a port it picks itself (--listen 127.0.0.1:0), read
+    back from its readiness line."""
     binary = _require(support.APPS / "fcgi-testapp", "fcgi-testapp")
-    proc = Proc("testapp", [binary, "--listen", "127.0.0.1:0"], workdir / "testapp.log")
+    proc = Proc(name, [binary, "--listen", "127.0.0.1:0"], logdir / f"{name}.log")
     deadline = time.monotonic() + support.APP_START_TIMEOUT
     m = None
     while m is None and proc.alive() and time.monotonic() < deadline:
         m = TESTAPP_READY_RE.search(proc.output())
-        time.sleep(0.02)
+        if m is None:
+            time.sleep(0.02)
     if m is None:
         proc.stop()
-        pytest.fail(f"testapp did not print its readiness line; {proc.describe()}",
+        pytest.fail(f"{name} did not print its readiness line; {proc.describe()}",
                     pytrace=False)
-    app = App("testapp", int(m.group(1)), proc)
+    return App(name, int(m.group(1)), proc)
+
+
+@pytest.fixture(scope="session")
+def testapp(workdir):
+    app = start_testapp("testapp", workdir)
     yield app
     _stop_app(app)
+
+
+@pytest.fixture(scope="session")
+def testapp_pair(workdir):
+    """Two more fcgi-testapp instances, for balancer tests (kept apart from
+    `testapp` so that their request counters are theirs alone)."""
+    apps = [start_testapp(f"testapp-m{i}", workdir) for i in (1, 2)]
+    yield apps
+    for app in apps:
+        _stop_app(app)
 
 
 @pytest.fixture(scope="session")
@@ -190,6 +206,10 @@ def gateway(tmp_path):
                             f"{' (killed after timeout)' if gw.proc.killed else ''}; "
                             f"{gw.proc.describe()}")
     assert not problems, "\n".join(problems)
+
+
+def pytest_configure(config):
+    support.enable_subreaper()
 
 
 def pytest_report_header(config):

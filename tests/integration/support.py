@@ -7,6 +7,7 @@ Nothing is ever signalled by name.
 """
 
 import hashlib
+import json
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import fcgi_client
 import httpc
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +39,7 @@ APP_START_TIMEOUT = 10.0
 STOP_TIMEOUT = 8.0          # longer than the gateway's default shutdown grace (5 s)
 LOOPBACK = "127.0.0.1"
 PATTERN_MOD = 251           # /bytes: byte i is i % 251
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 
 
 def free_port():
@@ -117,9 +120,12 @@ class Proc:
                 self.killed = True
                 self._kill_group()
                 self.popen.wait(timeout)
-        # Helpers it forked (php-fpm workers, CGI scripts) share its group;
-        # a leader that exited cleanly normally took them with it.
+        # Helpers it forked (php-fpm workers, fcgiwrap's preforked
+        # children) share its group; a leader that exited cleanly normally
+        # took them with it, but fcgiwrap's does not.
+        members = group_members(self.pid)
         self._kill_group()
+        reap(members)
         self._log.close()
         return self.popen.returncode
 
@@ -133,6 +139,46 @@ class Proc:
                 self.popen.kill()
             except ProcessLookupError:
                 pass
+
+
+def enable_subreaper():
+    """Become the parent of orphaned descendants (Linux prctl
+    PR_SET_CHILD_SUBREAPER), so that helpers left behind by an app we stop
+    can be reaped by us instead of lingering as zombies."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def group_members(pgid):
+    """PIDs in process group pgid other than its leader, from /proc."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        if len(fields) > 2 and int(fields[2]) == pgid and pid != pgid:
+            pids.append(pid)
+    return pids
+
+
+def reap(pids, timeout=2.0):
+    """Wait for these (killed) orphans, which are ours as subreaper."""
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while True:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break           # not ours (no subreaper) or already reaped
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
 
 
 def wait_ready(proc, port, line=None, timeout=APP_START_TIMEOUT):
@@ -151,6 +197,13 @@ def wait_ready(proc, port, line=None, timeout=APP_START_TIMEOUT):
         if time.monotonic() - start > timeout:
             raise RuntimeError(f"{proc.name} not ready after {timeout} s; {proc.describe()}")
         time.sleep(0.05)
+
+
+def app_stats(app):
+    """fcgi-testapp's counters (/stats), asked directly over FastCGI; the
+    question itself counts as one connection and one request."""
+    res = fcgi_client.request(app.port, fcgi_client.cgi_params("GET", "", "stats", "/"))
+    return json.loads(res.split()[1])
 
 
 class App:

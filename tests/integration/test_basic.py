@@ -6,15 +6,13 @@ SCRIPT_FILENAME=/srv/www/env. fcgi-testapp picks its behaviour by
 PATH_INFO; /env answers the PARAMS it received as NAME=VALUE lines.
 """
 
-import json
 import threading
 import time
 
 import pytest
 
-import fcgi_client
 from httpc import build_request, chunked, parse_env
-from support import pattern_bytes, random_bytes, sha256
+from support import app_stats, pattern_bytes, random_bytes, sha256
 
 DOCROOT = "/srv/www/"
 MIB = 1 << 20
@@ -33,11 +31,6 @@ def env_of(resp):
     assert not dups, f"meta-variables sent more than once: {dups}"
     return env
 
-
-def app_stats(app):
-    """fcgi-testapp's counters, asked directly (this costs one connection)."""
-    res = fcgi_client.request(app.port, fcgi_client.cgi_params("GET", "", "stats", "/"))
-    return json.loads(res.split()[1])
 
 
 # --- meta-variables ---------------------------------------------------------
@@ -65,7 +58,6 @@ def test_get_with_query_string(gw):
         "HTTP_HOST": "127.0.0.1",
         "HTTP_USER_AGENT": "fcgate-tests/1.0",
         "STDIN_LENGTH": "0",
-        "KEEP_CONN": "1",
     }
     assert {k: env.get(k) for k in expected} == expected
     # RFC 3875 4.1: these MUST be set.
@@ -264,7 +256,7 @@ def test_concurrent_slow_requests_overlap(gw):
         except Exception as e:      # reported below, in the test's thread
             results.append(e)
 
-    threads = [threading.Thread(target=one) for _ in range(10)]
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(10)]
     start = time.monotonic()
     for t in threads:
         t.start()

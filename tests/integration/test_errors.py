@@ -1,14 +1,12 @@
 """Failures map cleanly: 404, 301, 502, 504, closed connections, bad requests,
 exclusions and redirects."""
 
-import json
 import time
 
 import pytest
 
-import fcgi_client
 from httpc import Conn, build_request
-from support import free_port, pattern_bytes
+from support import app_stats, free_port, pattern_bytes
 
 DOCROOT = "/srv/www/"
 APP_404_BODY = b"testapp: no such path\n"
@@ -18,10 +16,6 @@ APP_404_BODY = b"testapp: no such path\n"
 def gw(gateway, testapp):
     return gateway(testapp.route("/t/", DOCROOT))
 
-
-def app_stats(app):
-    res = fcgi_client.request(app.port, fcgi_client.cgi_params("GET", "", "stats", "/"))
-    return json.loads(res.split()[1])
 
 
 def assert_complete_error(r, status):

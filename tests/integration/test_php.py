@@ -155,7 +155,7 @@ def test_more_clients_than_php_workers(gw):
         except Exception as e:      # reported below, in the test's thread
             errors.append(f"client {k}: {e!r}")
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(8)]
     for t in threads:
         t.start()
     for t in threads:
