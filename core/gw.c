@@ -108,6 +108,7 @@ static uint8_t want_client(const struct client *c)
 
 	switch (c->state) {
 	case C_HEAD:
+	case C_SPOOL:
 	case C_LINGER:
 		return w | PORT_IN;
 	case C_PROXY:
@@ -193,6 +194,9 @@ static void client_timeout(struct client *c)
 	case C_WAIT:
 		request_respond_error(c, 503, "no backend slot became free in time");
 		break;
+	case C_SPOOL:
+		request_respond_error(c, 408, "request body timeout");
+		break;
 	case C_LINGER:
 		port_close(c->sock);
 		c->state = C_FREE;
@@ -240,6 +244,14 @@ static void client_event(struct client *c, uint8_t got)
 		if (slot_flush(c) < 0)
 			request_close(c);
 		break;
+#if CONFIG_CHUNKED_BODY_MAX > 0
+	case C_SPOOL:
+		if (slot_flush(c) < 0)
+			request_close(c);
+		else
+			spool_read(c);
+		break;
+#endif
 	case C_RESPOND:
 		if (slot_flush(c) < 0)
 			request_close(c);

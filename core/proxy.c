@@ -116,11 +116,7 @@ static void attach(struct client *c)
 
 int proxy_start(struct client *c)
 {
-	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-	/* The body will be read: tell a client that waits for it (RFC 9110 §10.1.1). */
-	if ((c->req.flags & HTTP_EXPECT_CONTINUE) && c->body_left > 0)
-		slot_out_str(c, cont);
+	request_send_continue(c);
 	c->member = pick_member(&gw_routes->routes[c->route]);
 	c->state = C_WAIT;
 	c->wait_since = port_now_ms();
@@ -291,7 +287,8 @@ static int write_response_head(struct client *c, const char *block, size_t len,
 
 	c->no_body = (c->req.method.len == 4 && memcmp(c->req.method.p, "HEAD", 4) == 0) ||
 		     resp->status == 204 || resp->status == 304;
-	c->resp_left = resp->content_length;
+	/* Without a body, whatever the app sends after the head is dropped. */
+	c->resp_left = c->no_body ? -1 : resp->content_length;
 	if (resp->content_length < 0 && !c->no_body) {
 		if (c->req.version_minor >= 1)
 			c->chunked = 1;

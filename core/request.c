@@ -353,9 +353,12 @@ static void request_begin(struct client *c)
 	c->keep_alive = CONFIG_KEEPALIVE_TIMEOUT > 0 && http_keep_alive(&c->req);
 	c->body_left = c->req.content_length > 0 ? c->req.content_length : 0;
 	if (c->req.flags & HTTP_BODY_CHUNKED) {
-		c->keep_alive = 0;
-		request_respond_error(c, 411, "chunked request bodies are not supported yet");
-		return;
+		/* Unread until spooled: an early answer must close the connection. */
+		c->body_left = INT64_MAX;
+		if (CONFIG_CHUNKED_BODY_MAX == 0) {
+			request_respond_error(c, 411, "chunked request bodies are off (CHUNKED_BODY_MAX=0)");
+			return;
+		}
 	}
 	if (is_method(c, "CONNECT") || is_method(c, "TRACE")) {
 		request_respond_error(c, 405, "method not allowed");
@@ -401,9 +404,33 @@ static void request_begin(struct client *c)
 	c->script_len = r->prefix.len;
 	if (c->script_len > 0 && route_cstr(gw_routes, r->prefix)[c->script_len - 1] == '/')
 		c->script_len--;
-	idx = proxy_start(c);
-	if (idx != 0)
-		request_respond_error(c, (unsigned)idx, "cannot start the request");
+#if CONFIG_CHUNKED_BODY_MAX > 0
+	if (c->req.flags & HTTP_BODY_CHUNKED) {
+		spool_start(c);
+		return;
+	}
+#endif
+	request_proceed(c);
+}
+
+void request_proceed(struct client *c)
+{
+	int status = proxy_start(c);
+
+	if (status != 0)
+		request_respond_error(c, (unsigned)status, "cannot start the request");
+}
+
+void request_send_continue(struct client *c)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	/* The body will be read: tell a client that waits for it (RFC 9110 §10.1.1). */
+	if ((c->req.flags & HTTP_EXPECT_CONTINUE) && c->body_left > 0 && c->out_len == 0) {
+		slot_out_str(c, cont);
+		if (slot_flush(c) < 0)
+			c->close_after = 1;
+	}
 }
 
 /* Try to parse what is in in[]; returns 1 when the slot left C_HEAD. */

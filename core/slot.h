@@ -14,12 +14,14 @@
 #include "gw.h"
 #include "gw_config.h"
 #include "http.h"
+#include "http_chunked.h"
 #include "port.h"
 #include "route.h"
 
 enum client_state {
 	C_FREE = 0,
 	C_HEAD,         /* reading a request head (or idle keep-alive) */
+	C_SPOOL,        /* reading a chunked request body into in[] */
 	C_WAIT,         /* head parsed, waiting for a free backend slot */
 	C_PROXY,        /* request handed to a backend */
 	C_RESPOND,      /* flushing a response fcgate made itself */
@@ -56,6 +58,11 @@ struct client {
 	uint64_t bytes_in;      /* received from the client, this connection */
 	uint64_t bytes_out;     /* sent to the client, this connection */
 	struct port_addr peer, local;
+#if CONFIG_CHUNKED_BODY_MAX > 0
+	struct http_chunked dechunk;
+	uint32_t spool_raw;     /* first raw (not yet de-chunked) byte in in[] */
+	size_t spool_len;       /* de-chunked body bytes behind the head */
+#endif
 	struct http_request req;
 	struct http_header headers[CONFIG_HEADER_MAX_COUNT];
 	char path[CONFIG_REQUEST_LINE_MAX];
@@ -133,6 +140,12 @@ void request_respond_error(struct client *c, unsigned status, const char *why);
 void request_done(struct client *c);
 void request_close(struct client *c);
 void request_abandon(struct client *c);     /* close at once, no lingering */
+void request_proceed(struct client *c);     /* the body is known: hand over */
+void request_send_continue(struct client *c);
+
+/* spool.c: chunked request bodies. */
+void spool_start(struct client *c);
+void spool_read(struct client *c);
 
 /* proxy.c: the FastCGI handler. */
 int proxy_start(struct client *c);          /* 0, or an HTTP status to answer */

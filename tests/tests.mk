@@ -54,15 +54,27 @@ apps: $(APPS)
 deps:
 	bash scripts/deps.sh
 
-test-integration: all apps
-	$(MAKE) CONFIG=host-large
-	FCGATE_BIN=$(abspath $(TARGET)) FCGATE_LARGE_BIN=$(abspath build/host-large/fcgate) FCGATE_APPS=$(abspath $(A)) FCGATE_ROOT=$(CURDIR) \
-		$(PY) -m pytest -q tests/integration
+# The suite against a gateway build: GW_DIR/fcgate and GW_DIR-large/fcgate.
+run_integration = FCGATE_BIN=$(abspath $(1))/fcgate FCGATE_LARGE_BIN=$(abspath $(1))-large/fcgate \
+	FCGATE_APPS=$(abspath $(A)) FCGATE_ROOT=$(CURDIR) $(PY) -m pytest -q tests/integration
+
+test-integration: apps
+	$(MAKE) CONFIG=host
+	$(MAKE) CONFIG=host-large O=build/host-large
+	$(call run_integration,build/host)
+
+# The same suite against an ASan+UBSan build of the gateway.
+test-integration-asan: apps
+	$(MAKE) CONFIG=host O=build/host-asan SAN=1
+	$(MAKE) CONFIG=host-large O=build/host-asan-large SAN=1
+	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(call run_integration,build/host-asan)
 
 test: deps
 	$(MAKE) all check-nomalloc
 	$(MAKE) test-unit
 	$(MAKE) test-integration
+	$(MAKE) test-integration-asan
 	$(MAKE) fuzz FUZZ_TIME=10
 
 # libFuzzer harnesses (Debian's clang), one per parser. Each links the

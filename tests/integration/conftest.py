@@ -28,6 +28,7 @@ import support
 from support import App, Gateway, Proc, free_port, wait_ready
 
 TESTAPP_READY_RE = re.compile(r"testapp listening on 127\.0\.0\.1:(\d+)")
+DEMO_READY_LINE = "demo listening on"
 PHP_FPM_NAMES = ("php-fpm8.2", "/usr/sbin/php-fpm8.2")
 FCGIWRAP_NAMES = ("fcgiwrap", "/usr/sbin/fcgiwrap")
 PHP_WORKERS = 4
@@ -123,7 +124,8 @@ def testapp_pair(workdir):
 @pytest.fixture(scope="session")
 def demo(workdir):
     binary = _require(support.APPS / "fcgi-demo", "fcgi-demo")
-    app = _start_app("demo", lambda p: [binary, "--listen", f"127.0.0.1:{p}"], workdir)
+    app = _start_app("demo", lambda p: [binary, "--listen", f"127.0.0.1:{p}"], workdir,
+                     DEMO_READY_LINE)
     yield app
     _stop_app(app)
 

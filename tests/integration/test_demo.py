@@ -4,7 +4,9 @@ implementation of the protocol than its own test app.
 
 Route used: ProxyPass /demo/ fcgi://127.0.0.1:PORT/ . The demo picks its
 page by PATH_INFO: /env answers NAME=VALUE lines and then STDIN_LENGTH=n,
-/echo answers the request body.
+/echo answers the request body, /form the posted fields as an HTML
+table, / an HTML page about the request with a form posting to
+SCRIPT_NAME/form. libfcgi serves one connection at a time.
 """
 
 import pytest
@@ -66,3 +68,28 @@ def test_keep_alive(gw):
         for i in range(20):
             r = c.get(f"/demo/env?i={i}")
             assert parse_env(r.body)[0]["QUERY_STRING"] == f"i={i}"
+
+
+def test_index_page_posts_to_the_prefix(gw):
+    r = gw.get("/demo/?q=%3Cx%3E")
+    assert r.status == 200
+    assert r.header("Content-Type").startswith("text/html")
+    page = r.text()
+    assert "<tr><th>SCRIPT_NAME</th><td>/demo</td></tr>" in page
+    assert "<tr><th>QUERY_STRING</th><td>q=%3Cx%3E</td></tr>" in page
+    assert '<form method="post" action="/demo/form">' in page
+
+
+def test_form_fields(gw):
+    body = b"name=J%C3%B6rg+M&message=%3Cb%3Ehi%3C%2Fb%3E"
+    r = gw.request("POST", "/demo/form", headers=[
+        ("Content-Type", "application/x-www-form-urlencoded")], body=body)
+    assert r.status == 200
+    page = r.text()
+    assert "<tr><th>name</th><td>J\u00f6rg M</td></tr>" in page
+    assert "<tr><th>message</th><td>&lt;b&gt;hi&lt;/b&gt;</td></tr>" in page
+
+
+def test_unknown_page_is_the_apps_404(gw):
+    r = gw.get("/demo/nope")
+    assert r.status == 404 and r.body == b"demo: no such page\n"
