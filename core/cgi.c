@@ -43,6 +43,12 @@ static const char *const meta_names[META_COUNT] = {
 };
 
 #define CGI_SCRATCH 48  /* an IPv6 address or a 64-bit number in text */
+
+/* RFC 4291 2.5.5.2: ::ffff:a.b.c.d, how a dual-stack socket shows IPv4 peers. */
+#define CGI_V4MAPPED_PREFIX_LEN 12
+static const uint8_t cgi_v4mapped_prefix[CGI_V4MAPPED_PREFIX_LEN] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+};
 #define HTTP_PREFIX "HTTP_"
 #define HTTP_PREFIX_LEN 5
 
@@ -162,6 +168,14 @@ static struct http_slice server_name(const struct cgi_request *cr, char *scratch
 				n = (uint32_t)(colon - p);
 		}
 		return slice(p, n);
+	}
+	/* RFC 3875 4.1.14: server-name is ... | "[" ipv6-address "]". */
+	if (cr->local->family == PORT_AF_INET6) {
+		size_t n = cgi_format_ip(cr->local, scratch + 1, CGI_SCRATCH - 2);
+
+		scratch[0] = '[';
+		scratch[n + 1] = ']';
+		return slice(scratch, n + 2);
 	}
 	return slice(scratch, cgi_format_ip(cr->local, scratch, CGI_SCRATCH));
 }
@@ -327,7 +341,8 @@ long cgi_params_write(const struct cgi_request *cr, unsigned *cursor,
 		nlen = pair_name_len(&p);
 		vlen = pair_value_len(cr, &p);
 		need = fcgi_nv_size(nlen, vlen);
-		if (need > cap - used) {
+		/* need 0: a length past FastCGI's 31 bits, which no buffer can carry */
+		if (need == 0 || need > cap - used) {
 			if (used == 0)
 				return -1;
 			break;
@@ -354,6 +369,9 @@ static size_t format_ipv6(const uint8_t *ip, char *out, size_t cap)
 	size_t n = 0;
 	char tmp[48];
 
+	/* RFC 5952 section 5: mixed notation for IPv4-mapped addresses. */
+	if (memcmp(ip, cgi_v4mapped_prefix, CGI_V4MAPPED_PREFIX_LEN) == 0)
+		return log_format(out, cap, "::ffff:%u.%u.%u.%u", ip[12], ip[13], ip[14], ip[15]);
 	for (int i = 0; i < 8; i++)
 		g[i] = (uint16_t)(ip[2 * i] << 8 | ip[2 * i + 1]);
 	for (int i = 0; i < 8;) {

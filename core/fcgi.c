@@ -177,6 +177,7 @@ static int finish_record(struct fcgi_decoder *d, struct fcgi_event *ev)
 		return STEP_NONE;  /* content was already reported piecewise */
 	default:
 		ev->type = FCGI_EV_OTHER;
+		ev->record_type = d->skip_type;
 		return STEP_EVENT;
 	}
 }
@@ -215,6 +216,7 @@ static int start_record(struct fcgi_decoder *d, struct fcgi_event *ev)
 	 */
 	if (id == 0 || !is_for_request(type)) {
 		d->rec_type = REC_SKIPPED;
+		d->skip_type = type;
 		d->state = ST_SKIP;
 	} else if (id != d->request_id) {
 		return STEP_ERROR;

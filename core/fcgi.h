@@ -82,6 +82,7 @@ enum fcgi_event_type {
 struct fcgi_event {
 	uint8_t type;           /* enum fcgi_event_type */
 	uint8_t protocol_status;
+	uint8_t record_type;    /* FCGI_EV_OTHER: the skipped record's type */
 	const uint8_t *data;
 	size_t len;
 	uint32_t app_status;
@@ -91,6 +92,7 @@ struct fcgi_decoder {
 	uint16_t request_id;    /* the request the decoder belongs to */
 	uint8_t state;
 	uint8_t rec_type;
+	uint8_t skip_type;      /* wire type of a record being skipped */
 	uint8_t hdr[FCGI_HEADER_LEN];
 	uint8_t got;            /* bytes of hdr or END_REQUEST body held */
 	uint8_t padding;

@@ -9,6 +9,7 @@
 
 #include "gw.h"
 #include "log.h"
+#include "member.h"
 #include "slot.h"
 
 #define POLL_MAX (1 + CONFIG_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS)
@@ -112,9 +113,8 @@ static uint8_t want_client(const struct client *c)
 	case C_LINGER:
 		return w | PORT_IN;
 	case C_PROXY:
-		if (slot_wants_body(c))
-			w |= PORT_IN;
-		return w;
+		/* Reading the body; else only watching for the client to leave. */
+		return w | (slot_wants_body(c) ? PORT_IN : PORT_HUP);
 	case C_RESPOND:
 		return PORT_OUT;
 	default:
@@ -126,6 +126,8 @@ static uint8_t want_backend(const struct backend *b)
 {
 	if (b->state == B_CONNECTING)
 		return PORT_OUT;
+	if (b->state == B_IDLE)
+		return PORT_IN;
 	if (b->state != B_ACTIVE)
 		return 0;
 	return (uint8_t)((b->out_off < b->out_len ? PORT_OUT : 0) |
@@ -226,7 +228,9 @@ static void run_timers(void)
 	}
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
 		struct backend *b = &gw_backends[i];
-		if (b->state != B_FREE && slot_expired(b->deadline, now))
+		if (b->state == B_IDLE && slot_expired(b->deadline, now))
+			backend_close(b);       /* ttl= reached */
+		else if (b->state != B_FREE && slot_expired(b->deadline, now))
 			proxy_backend_timeout(b);
 	}
 }
@@ -289,6 +293,8 @@ void gw_poll(int max_wait_ms)
 			accept_clients();
 		else if (who >= 0)
 			client_event(&gw_clients[who], got);
+		else if (gw_backends[-2 - who].state == B_IDLE)
+			backend_idle_event(&gw_backends[-2 - who]);
 		else
 			proxy_backend_event(&gw_backends[-2 - who], got);
 	}
@@ -306,6 +312,7 @@ int gw_start(const struct route_table *routes, const struct port_addr *addr)
 		gw_clients[i].state = C_FREE;
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
 		gw_backends[i].state = B_FREE;
+	member_reset();
 	r = port_listen(addr, CONFIG_LISTEN_BACKLOG, &listener);
 	if (r != PORT_OK)
 		return r;
@@ -358,11 +365,8 @@ void gw_drain(uint32_t grace_ms)
 		port_close(c->sock);
 		c->state = C_FREE;
 	}
-	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
-		if (gw_backends[i].state != B_FREE)
-			port_close(gw_backends[i].sock);
-		gw_backends[i].state = B_FREE;
-	}
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
+		backend_close(&gw_backends[i]);
 }
 
 void gw_get_stats(struct gw_stats *out)

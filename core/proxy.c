@@ -14,22 +14,16 @@
 
 #include "cgi_resp.h"
 #include "log.h"
+#include "member.h"
 #include "slot.h"
 
 #define REQUEST_ID 1            /* one request per connection, as every peer does */
 #define CHUNK_OVERHEAD 12       /* "%x\r\n" for a 32-bit size, and "\r\n" */
 #define LAST_CHUNK "0\r\n\r\n"
 
-static uint32_t balancer_turn;
-
 static const struct route_member *member_of(const struct backend *b)
 {
 	return &gw_routes->members[b->member];
-}
-
-static uint32_t or_default(uint32_t ms, uint32_t seconds)
-{
-	return ms ? ms : seconds * 1000u;
 }
 
 static struct client *client_of(const struct backend *b)
@@ -37,30 +31,22 @@ static struct client *client_of(const struct backend *b)
 	return b->client >= 0 ? &gw_clients[b->client] : NULL;
 }
 
-static void backend_free(struct backend *b)
+static void detach(struct client *c)
 {
-	if (b->state != B_FREE)
-		port_close(b->sock);
-	b->state = B_FREE;
-	b->client = -1;
+	c->backend = -1;
 }
 
 void proxy_release(struct client *c)
 {
-	if (c->backend >= 0)
-		backend_free(&gw_backends[c->backend]);
-	c->backend = -1;
-}
-
-/* Pick the member for a request. Balancer policies are the backend issue's. */
-static uint16_t pick_member(const struct route *r)
-{
-	const struct route_balancer *bal;
-
-	if (r->kind == ROUTE_PROXY)
-		return r->target;
-	bal = &gw_routes->balancers[r->target];
-	return (uint16_t)(bal->first_member + balancer_turn++ % bal->member_count);
+	if (c->backend >= 0) {
+		struct backend *b = &gw_backends[c->backend];
+		/* The client went away or was answered early: tell the app. */
+		if (b->state == B_ACTIVE && !b->ended)
+			backend_abort(b);
+		else
+			backend_close(b);
+	}
+	detach(c);
 }
 
 static void fail(struct client *c, unsigned status, const char *why)
@@ -72,75 +58,93 @@ static void fail(struct client *c, unsigned status, const char *why)
 	request_respond_error(c, status, why);
 }
 
-static struct backend *free_backend(void)
+static int is_balanced(const struct client *c)
 {
-	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
-		if (gw_backends[i].state == B_FREE)
-			return &gw_backends[i];
-	return NULL;
+	return gw_routes->routes[c->route].kind == ROUTE_BALANCER;
 }
 
-static void backend_init(struct backend *b, struct client *c, port_sock s)
+/*
+ * The request has not reached the app (connect failed, or the app refused
+ * it before a byte of answer): move on to another balancer member, or
+ * answer. Returns 0 when c->member was changed for another try.
+ */
+static int try_elsewhere(struct client *c, unsigned status, const char *why)
 {
-	memset(b, 0, offsetof(struct backend, in));
-	b->sock = s;
-	b->state = B_CONNECTING;
-	b->client = (int16_t)(c - gw_clients);
-	b->member = c->member;
-	b->timeout_ms = or_default(member_of(b)->params.timeout_ms, CONFIG_BACKEND_TIMEOUT);
-	b->deadline = slot_deadline(or_default(member_of(b)->params.connect_timeout_ms,
-					       CONFIG_BACKEND_CONNECT_TIMEOUT));
-	fcgi_decoder_init(&b->dec, REQUEST_ID);
-	b->out_len = (uint32_t)fcgi_put_begin_request(b->out, REQUEST_ID, FCGI_RESPONDER, 0);
-	c->backend = (int16_t)(b - gw_backends);
-	c->state = C_PROXY;
-	c->deadline = 0;        /* the backend's timers govern from here */
-}
+	const struct route *r = &gw_routes->routes[c->route];
+	int m;
 
-/* Give a waiting client a backend slot and start connecting. */
-static void attach(struct client *c)
-{
-	struct backend *b = free_backend();
-	port_sock s;
-	int r;
-
-	if (b == NULL)
-		return;
-	r = port_connect(&gw_routes->members[c->member].addr, &s);
-	if (r != PORT_OK) {
-		fail(c, 502, "connect failed");
-		return;
+	if (r->kind != ROUTE_BALANCER ||
+	    ++c->attempts >= gw_routes->balancers[r->target].member_count) {
+		fail(c, is_balanced(c) ? 503 : status, why);
+		return -1;
 	}
-	backend_init(b, c, s);
+	LOG_W("member %u: %s; trying another member", c->member, why);
+	m = member_pick(gw_routes, r, port_now_ms());
+	if (m < 0) {
+		fail(c, 503, "no usable balancer member");
+		return -1;
+	}
+	c->member = (uint16_t)m;
+	return 0;
+}
+
+static void connect_failed(struct client *c, const char *why)
+{
+	member_failed(gw_routes, c->member, port_now_ms());
+	if (try_elsewhere(c, 502, why) == 0) {
+		c->state = C_WAIT;
+		proxy_attach(c);
+	}
+}
+
+static void pump_and_arm(struct client *c);
+
+/* Give a waiting client a connection to its member: pooled or new. */
+void proxy_attach(struct client *c)
+{
+	while (c->state == C_WAIT) {
+		int r = backend_take(c);
+		if (r == BACKEND_GOT && gw_backends[c->backend].state == B_ACTIVE)
+			pump_and_arm(c);        /* a pooled connection: send at once */
+		if (r != BACKEND_FAILED)
+			return;                 /* attached, or waits for a slot */
+		member_failed(gw_routes, c->member, port_now_ms());
+		if (try_elsewhere(c, 502, "connect failed") < 0)
+			return;
+	}
 }
 
 int proxy_start(struct client *c)
 {
+	int m = member_pick(gw_routes, &gw_routes->routes[c->route], port_now_ms());
+
+	if (m < 0)
+		return 503;     /* every member is in error state: no connect attempt */
 	request_send_continue(c);
-	c->member = pick_member(&gw_routes->routes[c->route]);
+	c->member = (uint16_t)m;
+	c->attempts = 0;
 	c->state = C_WAIT;
 	c->wait_since = port_now_ms();
 	c->deadline = slot_deadline(CONFIG_BACKEND_TIMEOUT * 1000u);
-	attach(c);
+	proxy_attach(c);
 	return 0;
 }
 
+/* Backends freed up: serve waiting clients, oldest first. */
 void proxy_serve_waiting(void)
 {
-	for (;;) {
+	for (unsigned turn = 0; turn < CONFIG_CLIENT_SLOTS; turn++) {
 		struct client *oldest = NULL;
 
-		if (free_backend() == NULL)
-			return;
 		for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
 			struct client *c = &gw_clients[i];
-			if (c->state == C_WAIT &&
+			if (c->state == C_WAIT && backend_can_take(c) &&
 			    (oldest == NULL || (int32_t)(c->wait_since - oldest->wait_since) < 0))
 				oldest = c;
 		}
 		if (oldest == NULL)
 			return;
-		attach(oldest);
+		proxy_attach(oldest);
 	}
 }
 
@@ -235,6 +239,16 @@ static void put_stdin(struct client *c, struct backend *b)
 /* Fill the backend's output buffer from the request; -1 when it cannot be done. */
 static int fill_request(struct client *c, struct backend *b)
 {
+	if (b->probing)
+		return 0;       /* the request waits for the GET_VALUES answer */
+	if (!b->begun) {
+		if (out_space(b) < 2 * FCGI_HEADER_LEN)
+			return 0;
+		b->out_len += (uint32_t)fcgi_put_begin_request(b->out + b->out_len, REQUEST_ID,
+							       FCGI_RESPONDER,
+							       backend_reuses(b->member) ? FCGI_KEEP_CONN : 0);
+		b->begun = 1;
+	}
 	while (!b->params_done) {
 		uint32_t before = b->out_len;
 		if (put_params_record(c, b) < 0)
@@ -257,7 +271,8 @@ static int send_request(struct backend *b)
 			return -1;
 		b->out_off += (uint32_t)n;
 		b->bytes_out += (uint64_t)n;
-		b->deadline = slot_deadline(b->timeout_ms);
+		if (!b->probing)        /* the probe keeps its own, shorter clock */
+			b->deadline = slot_deadline(b->timeout_ms);
 	}
 	b->out_off = b->out_len = 0;
 	return 0;
@@ -391,6 +406,17 @@ static void deliver_body(struct client *c, struct backend *b)
 		c->resp_left -= avail;
 }
 
+/* END_REQUEST said CANT_MPX_CONN, OVERLOADED or UNKNOWN_ROLE before any answer. */
+static void refused(struct client *c, struct backend *b)
+{
+	backend_close(b);
+	detach(c);
+	if (try_elsewhere(c, 502, "the app refused the request") == 0) {
+		c->state = C_WAIT;
+		proxy_attach(c);
+	}
+}
+
 /* Decode every raw byte in in[]: STDOUT payload moves down into the payload region. */
 static int decode_records(struct client *c, struct backend *b)
 {
@@ -409,11 +435,15 @@ static int decode_records(struct client *c, struct backend *b)
 		} else if (ev.type == FCGI_EV_STDERR) {
 			LOG_W("app stderr: %.*s", (int)(ev.len && ev.data[ev.len - 1] == '\n' ? ev.len - 1 : ev.len),
 			      (const char *)ev.data);
+		} else if (ev.type == FCGI_EV_OTHER && b->probing) {
+			/* GET_VALUES_RESULT (or UNKNOWN_TYPE): a worker reads this connection */
+			backend_proven(b);
+			b->deadline = slot_deadline(b->timeout_ms);
 		} else if (ev.type == FCGI_EV_END) {
 			b->ended = 1;
-			if (ev.protocol_status != FCGI_REQUEST_COMPLETE && !b->headers_done) {
-				fail(c, ev.protocol_status == FCGI_OVERLOADED ? 503 : 502,
-				     "the app refused the request");
+			b->keep = ev.protocol_status == FCGI_REQUEST_COMPLETE;
+			if (!b->keep && !b->headers_done) {
+				refused(c, b);
 				return -1;
 			}
 		}
@@ -448,8 +478,11 @@ static void finish(struct client *c, struct backend *b)
 	}
 	if (!b->stdin_done || c->body_left > 0)
 		c->keep_alive = 0;
-	backend_free(b);
-	c->backend = -1;
+	/* Pool it only if the app read the whole request and ended cleanly. */
+	if (b->keep)
+		backend_proven(b);
+	backend_release(b, b->keep && b->stdin_done && b->out_off == b->out_len);
+	detach(c);
 	c->state = C_RESPOND;
 	c->deadline = slot_deadline(CONFIG_HEADER_TIMEOUT * 1000u);
 	if (slot_flush(c) < 0)
@@ -459,8 +492,29 @@ static void finish(struct client *c, struct backend *b)
 }
 
 /* The app closed or failed before END_REQUEST. */
+/* A request the app cannot have acted on may go again on a new connection. */
+static int safe_to_resend(const struct client *c, const struct backend *b)
+{
+	const struct http_slice m = c->req.method;
+
+	return b->reused && b->bytes_in == 0 && c->req.content_length <= 0 &&
+	       ((m.len == 3 && memcmp(m.p, "GET", 3) == 0) ||
+		(m.len == 4 && memcmp(m.p, "HEAD", 4) == 0));
+}
+
 static void backend_lost(struct client *c, const char *why)
 {
+	struct backend *b = &gw_backends[c->backend];
+
+	if (!c->head_sent && safe_to_resend(c, b)) {
+		/* nginx's rule: only an idempotent request the app never answered */
+		LOG_I("pooled connection lost (%s); sending the request again", why);
+		backend_close(b);
+		detach(c);
+		c->state = C_WAIT;
+		proxy_attach(c);
+		return;
+	}
 	if (!c->head_sent) {
 		fail(c, 502, why);
 		return;
@@ -468,8 +522,8 @@ static void backend_lost(struct client *c, const char *why)
 	LOG_W("%s after the response began; closing the client connection", why);
 	c->close_after = 1;
 	c->keep_alive = 0;
-	backend_free(&gw_backends[c->backend]);
-	c->backend = -1;
+	backend_close(b);
+	detach(c);
 	c->state = C_RESPOND;   /* flush what we have, then close: never a false end */
 }
 
@@ -628,8 +682,10 @@ void proxy_client_event(struct client *c, uint8_t got)
 {
 	if (got & PORT_IN)
 		c->readable = 1;
-	if ((got & PORT_ERR) && !(got & PORT_IN)) {
-		request_close(c);
+	if ((got & (PORT_ERR | PORT_HUP)) && !slot_wants_body(c)) {
+		/* Client gone before the answer ended: abort at the app, free both. */
+		LOG_I("client gone before the response ended");
+		request_abandon(c);
 		return;
 	}
 	if (c->backend >= 0 && gw_backends[c->backend].state == B_CONNECTING) {
@@ -645,20 +701,49 @@ void proxy_backend_event(struct backend *b, uint8_t got)
 	struct client *c = client_of(b);
 
 	if (c == NULL) {
-		backend_free(b);
+		backend_close(b);
 		return;
 	}
 	if (b->state == B_CONNECTING) {
 		if (port_connect_result(b->sock) != PORT_OK) {
-			fail(c, 502, "connect failed");
+			backend_close(b);
+			detach(c);
+			connect_failed(c, "connect failed");
 			return;
 		}
+		member_ok(b->member);
 		b->state = B_ACTIVE;
-		b->deadline = slot_deadline(b->timeout_ms);
+		b->deadline = slot_deadline(b->probing ? CONFIG_BACKEND_PROBE_MS : b->timeout_ms);
 	}
 	if (got & (PORT_IN | PORT_ERR))
 		b->readable = 1;
 	pump_and_arm(c);
+}
+
+/*
+ * No answer to GET_VALUES in time. If other connections to the member are
+ * being served, the app has no worker for this one: remember the limit,
+ * close it, and let the request wait for a served connection. Otherwise
+ * the app may just not answer GET_VALUES: send the request anyway.
+ */
+static void probe_timeout(struct client *c, struct backend *b)
+{
+	struct member_state *st = &gw_member_state[b->member];
+
+	if (st->proven == 0) {
+		b->probing = 0;
+		b->deadline = slot_deadline(b->timeout_ms);
+		pump_and_arm(c);
+		return;
+	}
+	if (st->learned_max != st->proven)
+		LOG_I("member %u serves %u connections at once; using no more", b->member, st->proven);
+	st->learned_max = st->proven;
+	c->deadline = slot_deadline(b->timeout_ms);
+	backend_close(b);
+	detach(c);
+	c->state = C_WAIT;
+	proxy_attach(c);
 }
 
 void proxy_backend_timeout(struct backend *b)
@@ -666,12 +751,16 @@ void proxy_backend_timeout(struct backend *b)
 	struct client *c = client_of(b);
 
 	if (c == NULL) {
-		backend_free(b);
+		backend_close(b);
 		return;
 	}
-	if (b->state == B_CONNECTING)
-		fail(c, 502, "connect timeout");
-	else if (!c->head_sent)
+	if (b->state == B_CONNECTING) {
+		backend_close(b);
+		detach(c);
+		connect_failed(c, "connect timeout");
+	} else if (b->probing) {
+		probe_timeout(c, b);
+	} else if (!c->head_sent)
 		fail(c, 504, "no answer within the backend timeout");
 	else
 		backend_lost(c, "backend timeout");

@@ -39,6 +39,7 @@ struct client {
 	int16_t backend;        /* backend slot, or -1 */
 	int16_t route;
 	uint16_t member;        /* the backend chosen for this request */
+	uint16_t attempts;      /* members tried for this request */
 	uint8_t readable;       /* poll said readable and a read may give more */
 	uint32_t deadline;      /* port_now_ms() value; 0: none */
 	uint32_t wait_since;    /* when the slot began to wait: for a head or a backend */
@@ -74,6 +75,7 @@ enum backend_state {
 	B_FREE = 0,
 	B_CONNECTING,   /* non-blocking connect in progress */
 	B_ACTIVE,       /* serving a request */
+	B_IDLE,         /* kept open for reuse, in the member's pool */
 };
 
 struct backend {
@@ -84,9 +86,15 @@ struct backend {
 	uint8_t headers_done;   /* the CGI header block has been turned into HTTP */
 	uint8_t ended;          /* END_REQUEST seen */
 	uint8_t readable;       /* poll said readable and a read may still give more */
+	uint8_t reused;         /* taken from the pool for this request */
+	uint8_t keep;           /* END_REQUEST came cleanly: the connection may be pooled */
+	uint8_t probing;        /* GET_VALUES sent, answer awaited before the request */
+	uint8_t proven;         /* an app worker has taken this connection */
+	uint8_t begun;          /* BEGIN_REQUEST is written */
 	int16_t client;
 	uint16_t member;
 	uint32_t deadline;
+	uint32_t idle_since;    /* when it went back to the pool */
 	uint32_t timeout_ms;    /* progress timeout while active */
 	unsigned cursor;        /* next meta-variable to write */
 	struct fcgi_decoder dec;
@@ -147,6 +155,17 @@ void request_send_continue(struct client *c);
 void spool_start(struct client *c);
 void spool_read(struct client *c);
 
+/* backend.c: backend slots and the reuse pool. */
+enum backend_take_result { BACKEND_GOT = 0, BACKEND_WAIT = 1, BACKEND_FAILED = -1 };
+int backend_take(struct client *c);         /* a connection to c->member for c */
+int backend_can_take(const struct client *c);
+int backend_reuses(unsigned member);
+void backend_release(struct backend *b, int reusable);
+void backend_close(struct backend *b);
+void backend_abort(struct backend *b);      /* ABORT_REQUEST, then close */
+void backend_idle_event(struct backend *b);
+void backend_proven(struct backend *b);
+
 /* proxy.c: the FastCGI handler. */
 int proxy_start(struct client *c);          /* 0, or an HTTP status to answer */
 void proxy_client_event(struct client *c, uint8_t got);
@@ -154,5 +173,6 @@ void proxy_backend_event(struct backend *b, uint8_t got);
 void proxy_backend_timeout(struct backend *b);
 void proxy_release(struct client *c);       /* drop the backend of a client */
 void proxy_serve_waiting(void);
+void proxy_attach(struct client *c);
 
 #endif

@@ -46,6 +46,8 @@ struct port_addr {
 #define PORT_IN  0x01u      /* readable, or a connection waits to be accepted */
 #define PORT_OUT 0x02u      /* writable, or a non-blocking connect finished */
 #define PORT_ERR 0x04u      /* error or hang-up (reported even if not asked) */
+#define PORT_HUP 0x08u      /* the peer closed its side (ask for it to learn of a
+			     * client gone while its data is not being read) */
 
 struct port_poll {
 	port_sock sock;

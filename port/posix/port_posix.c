@@ -210,7 +210,8 @@ int port_wait(struct port_poll *set, unsigned n, int timeout_ms)
 	for (unsigned i = 0; i < n; i++) {
 		pfd[i].fd = set[i].sock;
 		pfd[i].events = (short)(((set[i].want & PORT_IN) ? POLLIN : 0) |
-					((set[i].want & PORT_OUT) ? POLLOUT : 0));
+					((set[i].want & PORT_OUT) ? POLLOUT : 0) |
+					((set[i].want & PORT_HUP) ? POLLRDHUP : 0));
 		pfd[i].revents = 0;
 	}
 	r = poll(pfd, n, timeout_ms);
@@ -220,6 +221,7 @@ int port_wait(struct port_poll *set, unsigned n, int timeout_ms)
 		short ev = pfd[i].revents;
 		set[i].got = (uint8_t)(((ev & POLLIN) ? PORT_IN : 0) |
 				       ((ev & POLLOUT) ? PORT_OUT : 0) |
+				       ((ev & POLLRDHUP) ? PORT_HUP : 0) |
 				       ((ev & (POLLERR | POLLHUP | POLLNVAL)) ? PORT_ERR : 0));
 	}
 	return r;
