@@ -57,9 +57,11 @@ savedefconfig: $(B)/.config
 
 # --- routes, compiled in ------------------------------------------------
 # The route parser of the core, built for the build machine.
-ROUTEGEN_SRC := scripts/routegen.c core/route.c core/route_keys.c core/addr.c
+ROUTEGEN_SRC := scripts/routegen.c core/route.c core/route_keys.c core/route_acl.c \
+	core/route_text.c core/addr.c
 
-$(B)/routegen: $(ROUTEGEN_SRC) core/route.h core/route_keys.h core/addr.h $(B)/autoconf.h
+$(B)/routegen: $(ROUTEGEN_SRC) core/route.h core/route_keys.h core/route_acl.h \
+	core/route_text.h core/addr.h $(B)/autoconf.h
 	$(HOSTCC) $(CFLAGS_COMMON) -O1 -g -o $@ $(ROUTEGEN_SRC)
 
 # Boards without a resolver set ROUTEGEN_FLAGS := --numeric-only.

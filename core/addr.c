@@ -14,6 +14,7 @@
 #define ADDR_IPV6_GROUP_LEN 2u          /* bytes of one 16-bit group */
 #define ADDR_DNS_NAME_MAX 253u          /* RFC 1035 2.3.4, without the root dot */
 #define ADDR_DNS_LABEL_MAX 63u
+#define ADDR_BITS_PER_BYTE 8u
 
 static const uint8_t addr_loopback4[ADDR_IPV4_LEN] = { 127, 0, 0, 1 };
 
@@ -43,18 +44,23 @@ static int hex_value(char c)
 
 /* ---- IPv4 ---------------------------------------------------------------- */
 
-/* No octal (leading zero), hex or short forms: inet_aton() reads those differently. */
-int addr_parse_ipv4(const char *s, size_t len, uint8_t out[ADDR_IPV4_LEN])
+/*
+ * One to four dotted decimal octets covering all of s[0..len): how many,
+ * or -1. No octal (leading zero), hex or empty parts.
+ */
+static int ipv4_octets(const char *s, size_t len, uint8_t out[ADDR_IPV4_LEN])
 {
-	uint8_t buf[ADDR_IPV4_LEN];
 	size_t i = 0;
+	unsigned part;
 
-	for (unsigned part = 0; part < ADDR_IPV4_LEN; part++) {
+	for (part = 0; part < ADDR_IPV4_LEN; part++) {
 		size_t start;
 		unsigned v = 0;
 
 		if (part) {
-			if (i >= len || s[i] != '.')
+			if (i == len)
+				break;
+			if (s[i] != '.')
 				return -1;
 			i++;
 		}
@@ -65,9 +71,17 @@ int addr_parse_ipv4(const char *s, size_t len, uint8_t out[ADDR_IPV4_LEN])
 		}
 		if (i == start || (i - start > 1 && s[start] == '0'))
 			return -1;
-		buf[part] = (uint8_t)v;
+		out[part] = (uint8_t)v;
 	}
-	if (i != len)
+	return i == len ? (int)part : -1;
+}
+
+/* Only the full dotted quad: inet_aton() reads short forms differently. */
+int addr_parse_ipv4(const char *s, size_t len, uint8_t out[ADDR_IPV4_LEN])
+{
+	uint8_t buf[ADDR_IPV4_LEN];
+
+	if (ipv4_octets(s, len, buf) != (int)ADDR_IPV4_LEN)
 		return -1;
 	memcpy(out, buf, sizeof buf);
 	return 0;
@@ -258,5 +272,62 @@ int addr_parse_host(const char *s, size_t len, struct port_addr *a)
 	if (addr_check_dns_name(s, len))
 		return -1;
 	a->family = 0;
+	return 0;
+}
+
+/* ---- address blocks ------------------------------------------------------ */
+
+/* Prefix length 0..max, decimal without leading zeros. */
+static int parse_bits(const char *s, size_t len, unsigned max, uint8_t *bits)
+{
+	unsigned v = 0;
+
+	if (len == 0 || (len > 1 && s[0] == '0'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_digit(s[i]))
+			return -1;
+		v = v * 10u + (unsigned)(s[i] - '0');
+		if (v > max)
+			return -1;
+	}
+	*bits = (uint8_t)v;
+	return 0;
+}
+
+/* Clear the host bits past the prefix, as Apache (APR) does silently. */
+static void mask_host_bits(uint8_t *ip, size_t ip_len, unsigned bits)
+{
+	for (size_t i = 0; i < ip_len; i++) {
+		if (bits < ADDR_BITS_PER_BYTE)
+			ip[i] &= (uint8_t)(0xffu << (ADDR_BITS_PER_BYTE - bits));
+		bits = bits > ADDR_BITS_PER_BYTE ? bits - ADDR_BITS_PER_BYTE : 0;
+	}
+}
+
+int addr_parse_cidr(const char *s, size_t len, struct port_addr *a, uint8_t *bits)
+{
+	const char *slash = memchr(s, '/', len);
+	size_t alen = slash ? (size_t)(slash - s) : len;
+	uint8_t ip[ADDR_IPV6_LEN] = { 0 }, b;
+	int v6 = memchr(s, ':', alen) != NULL, parts;
+
+	if (v6) {
+		if (addr_parse_ipv6(s, alen, ip))
+			return -1;
+		b = (uint8_t)(ADDR_IPV6_LEN * ADDR_BITS_PER_BYTE);
+	} else {
+		/* "10.1" is 10.1.0.0/16, but only without an explicit /BITS */
+		parts = ipv4_octets(s, alen, ip);
+		if (parts < 1 || (slash && parts != (int)ADDR_IPV4_LEN))
+			return -1;
+		b = (uint8_t)((unsigned)parts * ADDR_BITS_PER_BYTE);
+	}
+	if (slash && parse_bits(slash + 1, len - alen - 1, b, &b))
+		return -1;
+	mask_host_bits(ip, v6 ? ADDR_IPV6_LEN : ADDR_IPV4_LEN, b);
+	a->family = v6 ? PORT_AF_INET6 : PORT_AF_INET;
+	memcpy(a->ip, ip, sizeof a->ip);
+	*bits = b;
 	return 0;
 }

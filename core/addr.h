@@ -56,4 +56,13 @@ enum addr_kind addr_host_kind(const char *s, size_t len);
  */
 int addr_parse_host(const char *s, size_t len, struct port_addr *a);
 
+/*
+ * An address block as Apache's "Require ip" writes it: ADDR or ADDR/BITS,
+ * ADDR a dotted quad (BITS 0..32, default 32) or RFC 4291 text (0..128,
+ * default 128). A dotted quad cut short without /BITS is a network:
+ * "10.1" is 10.1.0.0/16. Host bits past the prefix are cleared. Sets
+ * a->family and all of a->ip (a->port is not touched) and *bits; 0 or -1.
+ */
+int addr_parse_cidr(const char *s, size_t len, struct port_addr *a, uint8_t *bits);
+
 #endif

@@ -189,7 +189,11 @@ int backend_take(struct client *c)
 	b = free_slot();
 	if (b == NULL)
 		return BACKEND_WAIT;
-	r = port_connect(&member_cfg(m)->addr, &s);
+	if (member_cfg(m)->unix_path.len > 0)
+		r = port_connect_unix(route_cstr(gw_routes, member_cfg(m)->unix_path),
+				      member_cfg(m)->unix_path.len, &s);
+	else
+		r = port_connect(&member_cfg(m)->addr, &s);
 	if (r != PORT_OK)
 		return BACKEND_FAILED;
 	memset(b, 0, offsetof(struct backend, in));

@@ -21,6 +21,7 @@ static int accepting;
 static struct port_poll pollset[POLL_MAX];
 static int16_t pollmap[POLL_MAX];      /* >= 0 client, <= -2 backend, -1 listener */
 struct gw_stats gw_counters;
+static uint32_t started_ms;
 
 static void client_init(struct client *c, port_sock s)
 {
@@ -200,8 +201,7 @@ static void client_timeout(struct client *c)
 		request_respond_error(c, 408, "request body timeout");
 		break;
 	case C_LINGER:
-		port_close(c->sock);
-		c->state = C_FREE;
+		slot_client_close(c);
 		break;
 	case C_PROXY:
 		if (slot_wants_body(c) && !c->head_sent) {
@@ -268,8 +268,7 @@ static void client_event(struct client *c, uint8_t got)
 		while ((n = port_recv(c->sock, sink, sizeof(sink))) > 0)
 			;
 		if (n != PORT_AGAIN) {
-			port_close(c->sock);
-			c->state = C_FREE;
+			slot_client_close(c);
 		}
 		break;
 	}
@@ -313,6 +312,7 @@ int gw_start(const struct route_table *routes, const struct port_addr *addr)
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
 		gw_backends[i].state = B_FREE;
 	member_reset();
+	started_ms = port_now_ms();
 	r = port_listen(addr, CONFIG_LISTEN_BACKLOG, &listener);
 	if (r != PORT_OK)
 		return r;
@@ -345,6 +345,23 @@ static unsigned busy_clients(void)
 	return n;
 }
 
+/* What is still open when the loop ends: after a clean run, no request. */
+static void log_slots_in_use(void)
+{
+	unsigned idle_clients = 0, clients = 0, pooled = 0, backends = 0;
+
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+		clients += gw_clients[i].state != C_FREE;
+		idle_clients += gw_clients[i].state == C_HEAD && gw_clients[i].in_len == 0;
+	}
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
+		backends += gw_backends[i].state != B_FREE;
+		pooled += gw_backends[i].state == B_IDLE;
+	}
+	LOG_I("slots at stop: clients busy %u (plus %u idle keep-alive), backends busy %u (plus %u pooled)",
+	      clients - idle_clients, idle_clients, backends - pooled, pooled);
+}
+
 void gw_drain(uint32_t grace_ms)
 {
 	uint32_t end = slot_deadline(grace_ms);
@@ -356,14 +373,14 @@ void gw_drain(uint32_t grace_ms)
 	LOG_I("stopping: %u requests in flight", busy_clients());
 	while (busy_clients() > 0 && !slot_expired(end, port_now_ms()))
 		gw_poll(GW_POLL_MAX_MS);
+	log_slots_in_use();
 	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
 		struct client *c = &gw_clients[i];
 		if (c->state == C_FREE)
 			continue;
 		if (c->backend >= 0)
 			proxy_release(c);
-		port_close(c->sock);
-		c->state = C_FREE;
+		slot_client_close(c);
 	}
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
 		backend_close(&gw_backends[i]);
@@ -374,8 +391,15 @@ void gw_get_stats(struct gw_stats *out)
 	*out = gw_counters;
 	out->clients_busy = 0;
 	out->backends_busy = 0;
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++)
-		out->clients_busy += gw_clients[i].state != C_FREE;
+	out->uptime_ms = port_now_ms() - started_ms;
+	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+		const struct client *c = &gw_clients[i];
+		if (c->state == C_FREE)
+			continue;
+		out->clients_busy++;
+		out->bytes_in += c->bytes_in;
+		out->bytes_out += c->bytes_out;
+	}
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
 		out->backends_busy += gw_backends[i].state != B_FREE;
 }

@@ -35,9 +35,12 @@ void gw_drain(uint32_t grace_ms);
 /* Counters, for logs and tests. */
 struct gw_stats {
 	uint32_t clients_busy;
-	uint32_t backends_busy;
+	uint32_t backends_busy;         /* connecting, active or idle in the pool */
+	uint32_t uptime_ms;
 	uint64_t requests;
-	uint64_t errors;
+	uint64_t errors;                /* 5xx answers */
+	uint64_t bytes_in;              /* from clients */
+	uint64_t bytes_out;             /* to clients */
 };
 void gw_get_stats(struct gw_stats *out);
 

@@ -61,8 +61,7 @@ static void client_free(struct client *c)
 	access_log(c);
 	if (c->backend >= 0)
 		proxy_release(c);
-	port_close(c->sock);
-	c->state = C_FREE;
+	slot_client_close(c);
 }
 
 void request_abandon(struct client *c)
@@ -203,8 +202,13 @@ static void respond(struct client *c, unsigned status, const char *loc,
 		request_close(c);
 		return;
 	}
+	request_send_local(c);
+}
+
+void request_send_local(struct client *c)
+{
 	c->state = C_RESPOND;
-	c->deadline = slot_deadline(CONFIG_HEADER_TIMEOUT * 1000u);
+	c->deadline = slot_deadline(CONFIG_SEND_TIMEOUT * 1000u);
 	if (slot_flush(c) < 0)
 		client_free(c);
 	else if (c->out_len == 0)
@@ -386,6 +390,15 @@ static void request_begin(struct client *c)
 	}
 	r = &gw_routes->routes[idx];
 	c->route = (int16_t)idx;
+	if (!route_acl_allows(gw_routes, r, &c->peer)) {
+		request_respond_error(c, 403, "client address not allowed (Require / require=)");
+		return;
+	}
+	if (route_body_limit(gw_routes, r) != 0 &&
+	    c->req.content_length > (int64_t)route_body_limit(gw_routes, r)) {
+		request_respond_error(c, 413, "body larger than LimitRequestBody");
+		return;
+	}
 	if (slash) {
 		/* "/app" for the prefix "/app/": the prefix is the slashed form. */
 		respond(c, 301, route_cstr(gw_routes, r->prefix), r->prefix.len, "", 0);
@@ -397,6 +410,13 @@ static void request_begin(struct client *c)
 		return;
 	case ROUTE_REDIRECT:
 		respond_redirect(c, r);
+		return;
+	case ROUTE_STATUS:
+#if CONFIG_STATUS_PAGE
+		status_respond(c);
+#else
+		request_respond_error(c, 404, "status page compiled out (STATUS_PAGE=n)");
+#endif
 		return;
 	default:
 		break;

@@ -9,14 +9,16 @@
  * rather than pull printf into a firmware image.
  *
  * This file reads lines, tokens, URLs and the table; what a host or port
- * text means is addr.c's, what a key=value argument means route_keys.c's.
+ * text means is addr.c's, what a key=value argument means route_keys.c's,
+ * what an address block or a Require rule means route_acl.c's.
  */
-#include <stdarg.h>
 #include <string.h>
 
 #include "addr.h"
 #include "route.h"
+#include "route_acl.h"
 #include "route_keys.h"
+#include "route_text.h"
 
 /* mod_proxy_fcgi's port when the fcgi:// URL names none. */
 #define ROUTE_FCGI_DEFAULT_PORT 8000u
@@ -30,97 +32,21 @@
 #define ROUTE_HTTP_GONE 410u
 
 #define ROUTE_MAX_TOKENS 16u            /* directive + arguments on one line */
-#define ROUTE_MSG_TOKEN_MAX 32u         /* longest token quoted whole in a message */
 #define ROUTE_ASCII_DEL 0x7f
 
-/* A slice of the line being parsed. */
-struct tok {
-	const char *s;
-	size_t n;
-};
-
-/* An fcgi:// URL, taken apart. */
+/* An fcgi:// or unix:...|fcgi:// URL, taken apart. */
 struct backend {
 	struct port_addr addr;
-	struct tok host;
-	struct tok path;
+	struct route_tok host;
+	struct route_tok path;
+	struct route_tok unix_path;     /* empty for fcgi://HOST */
 };
 
-typedef int (*directive_fn)(struct route_parser *p, const struct tok *a,
+typedef int (*directive_fn)(struct route_parser *p, const struct route_tok *a,
 			    unsigned n, struct route_error *err);
 
-/* ---- messages ----------------------------------------------------------- */
-
-static void msg_put(struct route_error *err, size_t *at, const char *s, size_t n)
-{
-	size_t room = sizeof err->msg - 1 - *at;
-
-	if (n > room)
-		n = room;
-	memcpy(err->msg + *at, s, n);
-	*at += n;
-}
-
-static void msg_put_uint(struct route_error *err, size_t *at, unsigned v)
-{
-	char digits[sizeof(unsigned) * 3];
-	size_t i = sizeof digits;
-
-	do {
-		digits[--i] = (char)('0' + v % 10u);
-		v /= 10u;
-	} while (v);
-	msg_put(err, at, digits + i, sizeof digits - i);
-}
-
-/*
- * Format a message: %s a C string, %u an unsigned, %t a struct tok *
- * (clipped, so that a 4 KB token cannot push out the explanation).
- */
-static int fail_line(struct route_error *err, unsigned line, const char *fmt, ...)
-{
-	size_t at = 0;
-	const struct tok *t;
-	const char *s;
-	va_list ap;
-
-	if (!err)
-		return -1;
-	err->line = line;
-	va_start(ap, fmt);
-	for (; *fmt; fmt++) {
-		if (fmt[0] != '%' || !fmt[1]) {
-			msg_put(err, &at, fmt, 1);
-			continue;
-		}
-		switch (*++fmt) {
-		case 's':
-			s = va_arg(ap, const char *);
-			msg_put(err, &at, s, strlen(s));
-			break;
-		case 'u':
-			msg_put_uint(err, &at, va_arg(ap, unsigned));
-			break;
-		case 't':
-			t = va_arg(ap, const struct tok *);
-			if (t->n <= ROUTE_MSG_TOKEN_MAX) {
-				msg_put(err, &at, t->s, t->n);
-			} else {
-				msg_put(err, &at, t->s, ROUTE_MSG_TOKEN_MAX - 3);
-				msg_put(err, &at, "...", 3);
-			}
-			break;
-		default:
-			msg_put(err, &at, fmt, 1);
-		}
-	}
-	va_end(ap);
-	err->msg[at] = '\0';
-	return -1;
-}
-
 /* Fail on the line being parsed; always -1. */
-#define fail(p, err, ...) fail_line((err), (p)->line, __VA_ARGS__)
+#define fail(p, err, ...) route_fail((err), (p)->line, __VA_ARGS__)
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -139,45 +65,20 @@ static int is_alpha(char c)
 	return lower(c) >= 'a' && lower(c) <= 'z';
 }
 
-/* ASCII case-insensitive comparison of n bytes. */
-static int mem_ieq(const char *a, const char *b, size_t n)
+static struct route_tok tok_pool(const struct route_table *t, struct route_str s)
 {
-	for (size_t i = 0; i < n; i++)
-		if (lower(a[i]) != lower(b[i]))
-			return 0;
-	return 1;
-}
-
-static int tok_iprefix(const struct tok *t, const char *s)
-{
-	return t->n >= strlen(s) && mem_ieq(t->s, s, strlen(s));
-}
-
-static int tok_ieq(const struct tok *t, const char *s)
-{
-	return t->n == strlen(s) && mem_ieq(t->s, s, t->n);
-}
-
-static struct tok tok_from(const char *s, size_t n)
-{
-	struct tok t = { s, n };
-	return t;
-}
-
-static struct tok tok_pool(const struct route_table *t, struct route_str s)
-{
-	return tok_from(route_cstr(t, s), s.len);
+	return route_tok_from(route_cstr(t, s), s.len);
 }
 
 /* A decimal number min..max, digits only. */
-static int parse_uint(const struct tok *t, uint32_t min, uint32_t max, uint32_t *out)
+static int parse_uint(const struct route_tok *t, uint32_t min, uint32_t max, uint32_t *out)
 {
 	return route_parse_uint(t->s, t->n, min, max, out);
 }
 
 /* ---- backends ----------------------------------------------------------- */
 
-static int parse_host(const struct route_parser *p, const struct tok *h,
+static int parse_host(const struct route_parser *p, const struct route_tok *h,
 		      struct port_addr *a, struct route_error *err)
 {
 	static const char *const what[] = {
@@ -191,8 +92,11 @@ static int parse_host(const struct route_parser *p, const struct tok *h,
 	return 0;
 }
 
-/* fcgi://HOST[:PORT][/PATH]; the path becomes the member's docroot. */
-static int parse_fcgi_url(const struct route_parser *p, const struct tok *u,
+/*
+ * fcgi://HOST[:PORT][/PATH] taken apart; the path becomes the member's
+ * docroot. What the host text means is parse_host()'s.
+ */
+static int split_fcgi_url(const struct route_parser *p, const struct route_tok *u,
 			  struct backend *b, struct route_error *err)
 {
 	static const char scheme[] = "fcgi://";
@@ -200,8 +104,9 @@ static int parse_fcgi_url(const struct route_parser *p, const struct tok *u,
 	uint16_t port = ROUTE_FCGI_DEFAULT_PORT;
 
 	memset(b, 0, sizeof *b);
-	if (!tok_iprefix(u, scheme))
-		return fail(p, err, "unsupported backend '%t' (expected fcgi://HOST[:PORT]/PATH)", u);
+	if (!route_tok_iprefix(u, scheme))
+		return fail(p, err, "unsupported backend '%t' (expected fcgi://HOST[:PORT]/PATH "
+			    "or unix:/PATH|fcgi://HOST/PATH)", u);
 	h = s = u->s + sizeof scheme - 1;
 	if (s < end && *s == '[') {
 		while (s < end && *s != ']')
@@ -213,11 +118,11 @@ static int parse_fcgi_url(const struct route_parser *p, const struct tok *u,
 		while (s < end && *s != ':' && *s != '/')
 			s++;
 	}
-	b->host = tok_from(h, (size_t)(s - h));
+	b->host = route_tok_from(h, (size_t)(s - h));
 	if (b->host.n == 0)
 		return fail(p, err, "missing host in '%t'", u);
 	if (s < end && *s == ':') {
-		struct tok pt;
+		struct route_tok pt;
 
 		for (pt.s = ++s; s < end && *s != '/'; s++)
 			;
@@ -227,17 +132,61 @@ static int parse_fcgi_url(const struct route_parser *p, const struct tok *u,
 	}
 	if (s < end && *s != '/')
 		return fail(p, err, "bad host in '%t'", u);
-	b->path = s < end ? tok_from(s, (size_t)(end - s)) : tok_from("/", 1);
+	b->path = s < end ? route_tok_from(s, (size_t)(end - s)) : route_tok_from("/", 1);
 	if (memchr(b->path.s, '?', b->path.n) || memchr(b->path.s, '#', b->path.n))
 		return fail(p, err, "backend '%t' takes no query or fragment", u);
 	b->addr.port = port;
+	return 0;
+}
+
+static int parse_fcgi_url(const struct route_parser *p, const struct route_tok *u,
+			  struct backend *b, struct route_error *err)
+{
+	if (split_fcgi_url(p, u, b, err))
+		return -1;
 	return parse_host(p, &b->host, &b->addr, err);
+}
+
+/*
+ * Apache's unix:/PATH|fcgi://HOST/[DOCROOT]: the socket is PATH, the
+ * fcgi:// part gives the docroot; its host names nothing and is dropped.
+ */
+static int parse_unix_url(const struct route_parser *p, const struct route_tok *u,
+			  struct backend *b, struct route_error *err)
+{
+	static const char scheme[] = "unix:";
+	const char *bar = memchr(u->s, '|', u->n);
+	struct route_tok path, rest;
+
+	if (!bar)
+		return fail(p, err, "missing '|fcgi://HOST/' after the socket path in '%t'", u);
+	path = route_tok_from(u->s + sizeof scheme - 1, (size_t)(bar - u->s) - (sizeof scheme - 1));
+	rest = route_tok_from(bar + 1, u->n - (size_t)(bar - u->s) - 1);
+	if (path.n == 0 || path.s[0] != '/')
+		return fail(p, err, "socket path '%t' must be absolute", &path);
+	if (path.n > ROUTE_UNIX_PATH_MAX)
+		return fail(p, err, "socket path is too long (at most %u bytes)",
+			    (unsigned)ROUTE_UNIX_PATH_MAX);
+	if (split_fcgi_url(p, &rest, b, err))
+		return -1;
+	memset(&b->addr, 0, sizeof b->addr);
+	b->host = route_tok_from(path.s, 0);
+	b->unix_path = path;
+	return 0;
+}
+
+static int parse_backend_url(const struct route_parser *p, const struct route_tok *u,
+			     struct backend *b, struct route_error *err)
+{
+	if (route_tok_iprefix(u, "unix:"))
+		return parse_unix_url(p, u, b, err);
+	return parse_fcgi_url(p, u, b, err);
 }
 
 /* ---- the table ---------------------------------------------------------- */
 
 /* Add a string to the pool, sharing an identical run already there. */
-static int pool_add(const struct route_parser *p, const struct tok *s,
+static int pool_add(const struct route_parser *p, const struct route_tok *s,
 		    struct route_str *out, struct route_error *err)
 {
 	struct route_table *t = p->t;
@@ -265,7 +214,7 @@ static int pool_add(const struct route_parser *p, const struct tok *s,
  * Start a route: check its prefix and that there is room, intern the
  * prefix. The caller appends it once nothing else can fail.
  */
-static int route_start(const struct route_parser *p, const struct tok *prefix,
+static int route_start(const struct route_parser *p, const struct route_tok *prefix,
 		       struct route *r, struct route_error *err)
 {
 	memset(r, 0, sizeof *r);
@@ -278,12 +227,12 @@ static int route_start(const struct route_parser *p, const struct tok *prefix,
 }
 
 /* balancer://NAME[/] -> NAME */
-static int parse_balancer_url(const struct route_parser *p, const struct tok *u,
-			      struct tok *name, struct route_error *err)
+static int parse_balancer_url(const struct route_parser *p, const struct route_tok *u,
+			      struct route_tok *name, struct route_error *err)
 {
 	static const char scheme[] = "balancer://";
 
-	*name = tok_from(u->s + sizeof scheme - 1, u->n - (sizeof scheme - 1));
+	*name = route_tok_from(u->s + sizeof scheme - 1, u->n - (sizeof scheme - 1));
 	if (name->n && name->s[name->n - 1] == '/')
 		name->n--;
 	if (name->n == 0)
@@ -293,16 +242,16 @@ static int parse_balancer_url(const struct route_parser *p, const struct tok *u,
 	return 0;
 }
 
-static int is_balancer_url(const struct tok *u)
+static int is_balancer_url(const struct route_tok *u)
 {
-	return tok_iprefix(u, "balancer://");
+	return route_tok_iprefix(u, "balancer://");
 }
 
 /* The balancer named by URL u, created on first mention. */
-static int balancer_get(struct route_parser *p, const struct tok *u, struct route_error *err)
+static int balancer_get(struct route_parser *p, const struct route_tok *u, struct route_error *err)
 {
 	struct route_table *t = p->t;
-	struct tok name, have;
+	struct route_tok name, have;
 	struct route_balancer *b;
 
 	if (parse_balancer_url(p, u, &name, err))
@@ -310,7 +259,7 @@ static int balancer_get(struct route_parser *p, const struct tok *u, struct rout
 	/* Case-insensitive, as the host part of a URL is (RFC 3986 3.2.2). */
 	for (unsigned i = 0; i < t->balancer_count; i++) {
 		have = tok_pool(t, t->balancers[i].name);
-		if (have.n == name.n && mem_ieq(have.s, name.s, name.n))
+		if (have.n == name.n && route_mem_ieq(have.s, name.s, name.n))
 			return (int)i;
 	}
 	if (t->balancer_count >= CONFIG_MAX_BALANCERS)
@@ -363,35 +312,103 @@ static int member_add(struct route_parser *p, const struct route_member *m,
 /* ---- keys --------------------------------------------------------------- */
 
 /* Split key=value; the key is matched case-insensitively. */
-static int split_key(const struct route_parser *p, const struct tok *a,
-		     struct tok *key, struct tok *val, struct route_error *err)
+static int split_key(const struct route_parser *p, const struct route_tok *a,
+		     struct route_tok *key, struct route_tok *val, struct route_error *err)
 {
 	const char *eq = memchr(a->s, '=', a->n);
 
 	if (!eq || eq == a->s)
 		return fail(p, err, "expected key=value, got '%t'", a);
-	*key = tok_from(a->s, (size_t)(eq - a->s));
-	*val = tok_from(eq + 1, a->n - key->n - 1);
+	*key = route_tok_from(a->s, (size_t)(eq - a->s));
+	*val = route_tok_from(eq + 1, a->n - key->n - 1);
 	return 0;
 }
 
-/* Worker keys of a ProxyPass backend, plus lbfactor and status for a member. */
-static int parse_params(const struct route_parser *p, const struct tok *a, unsigned n,
-			int member, struct route_params *pr, struct route_error *err)
+/* require= and limitrequestbody=, the route's own keys: 1 if key is one, 0 if not. */
+static int route_key(const struct route_parser *p, struct route *r, const struct route_tok *key,
+		     const struct route_tok *val, struct route_error *err)
 {
+	uint32_t v;
+
+	if (route_tok_ieq(key, "require"))
+		return route_acl_key(p->t, p->line, &r->acl, val, err) ? -1 : 1;
+	if (!route_tok_ieq(key, "limitrequestbody"))
+		return 0;
+	if (parse_uint(val, 1, ROUTE_BODY_LIMIT_MAX, &v))
+		return fail(p, err, "bad value '%t' for limitrequestbody (expected 1..%u)",
+			    val, ROUTE_BODY_LIMIT_MAX);
+	r->limit_body = v;
+	return 1;
+}
+
+/* Where a key that a balancer's ProxyPass refuses goes instead; NULL if nowhere. */
+static const char *balancer_key_home(const struct route_tok *key, const struct route_tok *val)
+{
+	struct route_params scratch;
+	const char *name, *expect;
+
+	if (route_tok_ieq(key, "lbmethod"))
+		return "ProxySet";
+	route_params_defaults(&scratch, 1);
+	if (route_param_set(&scratch, 1, key->s, key->n, val->s, val->n, &name, &expect) !=
+	    ROUTE_KEY_UNKNOWN)
+		return "BalancerMember";
+	return NULL;
+}
+
+/* Keys of a route without a member of its own (a balancer's, StatusPage): route keys only. */
+static int parse_route_keys(const struct route_parser *p, const struct route_tok *a, unsigned n,
+			    const char *what, struct route *r, struct route_error *err)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct route_tok key, val;
+		const char *home;
+		int rc;
+
+		if (split_key(p, &a[i], &key, &val, err))
+			return -1;
+		rc = route_key(p, r, &key, &val, err);
+		if (rc < 0)
+			return -1;
+		if (rc)
+			continue;
+		home = r->kind == ROUTE_BALANCER ? balancer_key_home(&key, &val) : NULL;
+		if (home)
+			return fail(p, err, "key '%t' goes on %s (%s accepts: %s)", &key, home,
+				    what, ROUTE_KEYS_ROUTE);
+		return fail(p, err, "unknown key '%t' (%s accepts: %s)", &key, what,
+			    ROUTE_KEYS_ROUTE);
+	}
+	return 0;
+}
+
+/*
+ * Worker keys of a ProxyPass backend and the route keys of its route r,
+ * or (r NULL) the keys of a BalancerMember, with lbfactor and status.
+ */
+static int parse_params(const struct route_parser *p, const struct route_tok *a, unsigned n,
+			struct route *r, struct route_params *pr, struct route_error *err)
+{
+	int member = r == NULL;
+
 	route_params_defaults(pr, member);
 	for (unsigned i = 0; i < n; i++) {
-		struct tok key, val;
+		struct route_tok key, val;
 		const char *name, *expect;
 		int rc;
 
 		if (split_key(p, &a[i], &key, &val, err))
 			return -1;
+		rc = r ? route_key(p, r, &key, &val, err) : 0;
+		if (rc < 0)
+			return -1;
+		if (rc)
+			continue;
 		rc = route_param_set(pr, member, key.s, key.n, val.s, val.n, &name, &expect);
 		if (rc == ROUTE_KEY_UNKNOWN)
 			return fail(p, err, "unknown key '%t' (%s accepts: %s)", &key,
-				    member ? "BalancerMember" : "ProxyPass",
-				    member ? ROUTE_KEYS_MEMBER : ROUTE_KEYS_WORKER);
+				    member ? "BalancerMember" : "ProxyPass", member ?
+				    ROUTE_KEYS_MEMBER : ROUTE_KEYS_WORKER ", " ROUTE_KEYS_ROUTE);
 		if (rc == ROUTE_KEY_BAD_VALUE)
 			return fail(p, err, "bad value '%t' for %s (expected %s)", &val, name, expect);
 	}
@@ -400,17 +417,21 @@ static int parse_params(const struct route_parser *p, const struct tok *a, unsig
 
 /* ---- directives --------------------------------------------------------- */
 
-/* A member from an fcgi:// URL and its keys, inserted into balancer bal. */
-static int add_backend(struct route_parser *p, const struct tok *a, unsigned n,
-		       int bal, uint16_t *index, struct route_error *err)
+/*
+ * A member from a backend URL and its keys, inserted into balancer bal;
+ * a ProxyPass's route r (NULL for a BalancerMember) takes the route keys.
+ */
+static int add_backend(struct route_parser *p, const struct route_tok *a, unsigned n,
+		       int bal, struct route *r, uint16_t *index, struct route_error *err)
 {
 	struct route_member m;
 	struct backend b;
 
 	memset(&m, 0, sizeof m);
-	if (parse_fcgi_url(p, &a[0], &b, err) ||
-	    parse_params(p, a + 1, n - 1, bal >= 0, &m.params, err) ||
-	    pool_add(p, &b.host, &m.host, err) || pool_add(p, &b.path, &m.docroot, err))
+	if (parse_backend_url(p, &a[0], &b, err) ||
+	    parse_params(p, a + 1, n - 1, r, &m.params, err) ||
+	    pool_add(p, &b.host, &m.host, err) || pool_add(p, &b.path, &m.docroot, err) ||
+	    pool_add(p, &b.unix_path, &m.unix_path, err))
 		return -1;
 	m.addr = b.addr;
 	m.balancer = (int16_t)bal;
@@ -426,7 +447,7 @@ static int not_in_block(const struct route_parser *p, const char *what,
 	return 0;
 }
 
-static int do_proxypass(struct route_parser *p, const struct tok *a, unsigned n,
+static int do_proxypass(struct route_parser *p, const struct route_tok *a, unsigned n,
 			struct route_error *err)
 {
 	struct route r;
@@ -443,16 +464,15 @@ static int do_proxypass(struct route_parser *p, const struct tok *a, unsigned n,
 			return fail(p, err, "too many arguments (ProxyPass PREFIX ! takes no keys)");
 		r.kind = ROUTE_EXCLUDE;
 	} else if (is_balancer_url(&a[1])) {
-		if (n > 2)
-			return fail(p, err, "ProxyPass to a balancer takes no keys "
-				    "(set them on BalancerMember or ProxySet)");
+		r.kind = ROUTE_BALANCER;
+		if (parse_route_keys(p, a + 2, n - 2, "ProxyPass to a balancer", &r, err))
+			return -1;
 		bal = balancer_get(p, &a[1], err);
 		if (bal < 0)
 			return -1;
-		r.kind = ROUTE_BALANCER;
 		r.target = (uint16_t)bal;
 	} else {
-		if (add_backend(p, a + 1, n - 1, -1, &r.target, err))
+		if (add_backend(p, a + 1, n - 1, -1, &r, &r.target, err))
 			return -1;
 		r.kind = ROUTE_PROXY;
 	}
@@ -465,7 +485,7 @@ static int do_proxypass(struct route_parser *p, const struct tok *a, unsigned n,
  * <Proxy> block's, or else the one its first argument names (consumed).
  */
 static int line_balancer(struct route_parser *p, const char *what,
-			 const struct tok **a, unsigned *n, struct route_error *err)
+			 const struct route_tok **a, unsigned *n, struct route_error *err)
 {
 	int bal = p->open_balancer;
 
@@ -479,7 +499,7 @@ static int line_balancer(struct route_parser *p, const char *what,
 	return bal;
 }
 
-static int do_member(struct route_parser *p, const struct tok *a, unsigned n,
+static int do_member(struct route_parser *p, const struct route_tok *a, unsigned n,
 		     struct route_error *err)
 {
 	int bal = line_balancer(p, "BalancerMember", &a, &n, err);
@@ -489,10 +509,10 @@ static int do_member(struct route_parser *p, const struct tok *a, unsigned n,
 		return -1;
 	if (n == 0)
 		return fail(p, err, "BalancerMember needs an fcgi:// URL");
-	return add_backend(p, a, n, bal, &index, err);
+	return add_backend(p, a, n, bal, NULL, &index, err);
 }
 
-static int do_proxyset(struct route_parser *p, const struct tok *a, unsigned n,
+static int do_proxyset(struct route_parser *p, const struct route_tok *a, unsigned n,
 		       struct route_error *err)
 {
 	int bal = line_balancer(p, "ProxySet", &a, &n, err);
@@ -504,11 +524,11 @@ static int do_proxyset(struct route_parser *p, const struct tok *a, unsigned n,
 		return fail(p, err, "ProxySet needs key=value");
 	method = p->t->balancers[bal].lbmethod;
 	for (unsigned i = 0; i < n; i++) {
-		struct tok key, val;
+		struct route_tok key, val;
 
 		if (split_key(p, &a[i], &key, &val, err))
 			return -1;
-		if (!tok_ieq(&key, "lbmethod"))
+		if (!route_tok_ieq(&key, "lbmethod"))
 			return fail(p, err, "unknown key '%t' (ProxySet accepts: lbmethod)", &key);
 		if (route_parse_lbmethod(val.s, val.n, &method))
 			return fail(p, err, "bad value '%t' for lbmethod (expected byrequests or bybusyness)", &val);
@@ -517,7 +537,7 @@ static int do_proxyset(struct route_parser *p, const struct tok *a, unsigned n,
 	return 0;
 }
 
-static int parse_redirect_status(const struct tok *t, uint16_t *status)
+static int parse_redirect_status(const struct route_tok *t, uint16_t *status)
 {
 	static const struct { const char *name; uint16_t status; } names[] = {
 		{ "permanent", ROUTE_HTTP_MOVED_PERMANENTLY }, { "temp", ROUTE_HTTP_FOUND },
@@ -526,7 +546,7 @@ static int parse_redirect_status(const struct tok *t, uint16_t *status)
 	uint32_t v;
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (tok_ieq(t, names[i].name)) {
+		if (route_tok_ieq(t, names[i].name)) {
 			*status = names[i].status;
 			return 0;
 		}
@@ -539,7 +559,7 @@ static int parse_redirect_status(const struct tok *t, uint16_t *status)
 }
 
 /* An absolute URL (scheme://...) or an absolute path. */
-static int valid_redirect_url(const struct tok *u)
+static int valid_redirect_url(const struct route_tok *u)
 {
 	size_t i = 0;
 
@@ -553,7 +573,7 @@ static int valid_redirect_url(const struct tok *u)
 	return u->n - i > 3 && memcmp(u->s + i, "://", 3) == 0;
 }
 
-static int do_redirect(struct route_parser *p, const struct tok *a, unsigned n,
+static int do_redirect(struct route_parser *p, const struct route_tok *a, unsigned n,
 		       struct route_error *err)
 {
 	uint16_t status = ROUTE_HTTP_FOUND;
@@ -591,7 +611,50 @@ static int do_redirect(struct route_parser *p, const struct tok *a, unsigned n,
 	return 0;
 }
 
-static int do_proxy_open(struct route_parser *p, const struct tok *a, unsigned n,
+static int do_status_page(struct route_parser *p, const struct route_tok *a, unsigned n,
+			  struct route_error *err)
+{
+	struct route r;
+
+	if (not_in_block(p, "StatusPage", err))
+		return -1;
+	if (n == 0)
+		return fail(p, err, "StatusPage needs a PREFIX");
+	if (route_start(p, &a[0], &r, err))
+		return -1;
+	r.kind = ROUTE_STATUS;
+	if (parse_route_keys(p, a + 1, n - 1, "StatusPage", &r, err))
+		return -1;
+	p->t->routes[p->t->route_count++] = r;
+	return 0;
+}
+
+static int do_require(struct route_parser *p, const struct route_tok *a, unsigned n,
+		      struct route_error *err)
+{
+	if (not_in_block(p, "Require", err))
+		return -1;
+	return route_acl_require(p->t, p->line, a, n, err);
+}
+
+static int do_limit_body(struct route_parser *p, const struct route_tok *a, unsigned n,
+			 struct route_error *err)
+{
+	uint32_t v;
+
+	if (not_in_block(p, "LimitRequestBody", err))
+		return -1;
+	if (n != 1)
+		return fail(p, err, "LimitRequestBody needs one value (bytes, 0..%u)",
+			    ROUTE_BODY_LIMIT_MAX);
+	if (parse_uint(&a[0], 0, ROUTE_BODY_LIMIT_MAX, &v))
+		return fail(p, err, "bad value '%t' for LimitRequestBody (expected 0..%u)",
+			    &a[0], ROUTE_BODY_LIMIT_MAX);
+	p->t->global_limit_body = v;
+	return 0;
+}
+
+static int do_proxy_open(struct route_parser *p, const struct route_tok *a, unsigned n,
 			 struct route_error *err)
 {
 	int bal;
@@ -613,7 +676,7 @@ static int do_proxy_open(struct route_parser *p, const struct tok *a, unsigned n
 	return 0;
 }
 
-static int do_proxy_close(struct route_parser *p, const struct tok *a, unsigned n,
+static int do_proxy_close(struct route_parser *p, const struct route_tok *a, unsigned n,
 			  struct route_error *err)
 {
 	(void)a;
@@ -633,6 +696,9 @@ static const struct {
 	{ "BalancerMember", do_member },
 	{ "ProxySet", do_proxyset },
 	{ "Redirect", do_redirect },
+	{ "StatusPage", do_status_page },
+	{ "Require", do_require },
+	{ "LimitRequestBody", do_limit_body },
 	{ "<Proxy", do_proxy_open },
 	{ "</Proxy", do_proxy_close },
 };
@@ -646,7 +712,7 @@ static int is_blank(char c)
 
 /* Split on SP/HTAB; a token that starts with '"' runs to the next '"'. */
 static int tokenise(const struct route_parser *p, const char *s, size_t n,
-		    struct tok *out, unsigned *count, struct route_error *err)
+		    struct route_tok *out, unsigned *count, struct route_error *err)
 {
 	size_t i = 0;
 
@@ -667,13 +733,13 @@ static int tokenise(const struct route_parser *p, const char *s, size_t n,
 				i++;
 			if (i == n)
 				return fail(p, err, "missing closing '\"'");
-			out[(*count)++] = tok_from(s + start, i - start);
+			out[(*count)++] = route_tok_from(s + start, i - start);
 			if (++i < n && !is_blank(s[i]))
 				return fail(p, err, "missing space after closing '\"'");
 		} else {
 			for (start = i; i < n && !is_blank(s[i]); i++)
 				;
-			out[(*count)++] = tok_from(s + start, i - start);
+			out[(*count)++] = route_tok_from(s + start, i - start);
 		}
 	}
 }
@@ -695,7 +761,7 @@ static int check_chars(const struct route_parser *p, const char *s, size_t n,
 static int parse_tokens(struct route_parser *p, const char *s, size_t n,
 			struct route_error *err)
 {
-	struct tok tok[ROUTE_MAX_TOKENS];
+	struct route_tok tok[ROUTE_MAX_TOKENS];
 	unsigned count;
 
 	/* <Proxy ...> and </Proxy>: the '>' closes the section tag. */
@@ -707,7 +773,7 @@ static int parse_tokens(struct route_parser *p, const char *s, size_t n,
 	if (tokenise(p, s, n, tok, &count, err))
 		return -1;
 	for (size_t i = 0; i < sizeof directives / sizeof directives[0]; i++)
-		if (tok_ieq(&tok[0], directives[i].name))
+		if (route_tok_ieq(&tok[0], directives[i].name))
 			return directives[i].fn(p, tok + 1, count - 1, err);
 	return fail(p, err, "unknown directive '%t'", &tok[0]);
 }
@@ -725,6 +791,7 @@ int route_parse_line(struct route_parser *p, const char *line, size_t len,
 {
 	struct route_table *t = p->t;
 	uint16_t strings_len = t->strings_len, balancer_count = t->balancer_count;
+	uint16_t cidr_count = t->cidr_count;
 	const char *start = line;
 
 	p->line++;
@@ -750,6 +817,8 @@ int route_parse_line(struct route_parser *p, const char *line, size_t len,
 	memset(&t->balancers[balancer_count], 0,
 	       (size_t)(t->balancer_count - balancer_count) * sizeof t->balancers[0]);
 	t->balancer_count = balancer_count;
+	memset(&t->cidrs[cidr_count], 0, (size_t)(t->cidr_count - cidr_count) * sizeof t->cidrs[0]);
+	t->cidr_count = cidr_count;
 	return -1;
 }
 
@@ -758,15 +827,15 @@ int route_end(struct route_parser *p, struct route_error *err)
 	const struct route_table *t = p->t;
 
 	if (p->open_balancer >= 0) {
-		struct tok name = tok_pool(t, t->balancers[p->open_balancer].name);
+		struct route_tok name = tok_pool(t, t->balancers[p->open_balancer].name);
 
-		return fail_line(err, p->open_line, "<Proxy balancer://%t> is not closed", &name);
+		return route_fail(err, p->open_line, "<Proxy balancer://%t> is not closed", &name);
 	}
 	for (unsigned i = 0; i < t->balancer_count; i++) {
 		if (t->balancers[i].member_count == 0) {
-			struct tok name = tok_pool(t, t->balancers[i].name);
+			struct route_tok name = tok_pool(t, t->balancers[i].name);
 
-			return fail_line(err, p->balancer_line[i],
+			return route_fail(err, p->balancer_line[i],
 					 "balancer '%t' has no BalancerMember", &name);
 		}
 	}

@@ -15,7 +15,15 @@
  *   BalancerMember balancer://NAME fcgi://HOST[:PORT]/ [key=value ...]
  *   ProxySet balancer://NAME key=value ...
  *   Redirect [STATUS] PREFIX [URL]
+ *   ProxyPass PREFIX unix:/PATH|fcgi://localhost/[DOCROOT] [key=value ...]
+ *   StatusPage PREFIX [require=CIDR,...]        (fcgate's own)
+ *   Require ip CIDR [CIDR ...] | Require all granted | Require all denied
+ *   LimitRequestBody BYTES
  *   # comment
+ *
+ * Route keys beyond Apache's worker keys (fcgate's own, on ProxyPass and
+ * StatusPage): require=CIDR[,CIDR...] (or "all" / "none"), and
+ * limitrequestbody=BYTES.
  */
 #ifndef FCGATE_ROUTE_H
 #define FCGATE_ROUTE_H
@@ -37,6 +45,7 @@ enum route_kind {
 	ROUTE_BALANCER,         /* to a balancer: target = balancer index */
 	ROUTE_EXCLUDE,          /* ProxyPass PREFIX ! */
 	ROUTE_REDIRECT,         /* Redirect: status, url */
+	ROUTE_STATUS,           /* StatusPage: fcgate's own JSON status */
 };
 
 /* Tunables shared by ProxyPass (one member) and BalancerMember. */
@@ -54,9 +63,13 @@ struct route_params {
 #define ROUTE_F_STANDBY  0x02u  /* status=+H (hot standby) */
 #define ROUTE_F_DISABLED 0x04u  /* status=+D */
 
+/* Longest unix: socket path: sockaddr_un's sun_path (108 on Linux) less its NUL. */
+#define ROUTE_UNIX_PATH_MAX 107u
+
 /* One FastCGI application endpoint. */
 struct route_member {
 	struct port_addr addr;          /* family 0 while host is unresolved */
+	struct route_str unix_path;     /* unix:/path|fcgi://...: socket path, else empty */
 	struct route_str host;          /* as written, for logs and resolving */
 	struct route_str docroot;       /* path of the fcgi:// URL, "/" at least */
 	struct route_params params;
@@ -72,12 +85,35 @@ struct route_balancer {
 	uint16_t member_count;
 };
 
+/* An address block for Require ip / require=: family 0 matches nothing. */
+struct route_cidr {
+	uint8_t family;                 /* PORT_AF_INET or PORT_AF_INET6 */
+	uint8_t bits;                   /* prefix length */
+	uint8_t ip[16];
+};
+
+/* Who may use a route: the blocks acl[first .. first+count). */
+struct route_acl {
+	uint16_t first;
+	uint16_t count;
+	uint8_t mode;                   /* ROUTE_ACL_* */
+};
+
+enum route_acl_mode {
+	ROUTE_ACL_NONE = 0,     /* no rule here: the global one applies (or all granted) */
+	ROUTE_ACL_IP,           /* only clients inside one of the blocks */
+	ROUTE_ACL_GRANTED,      /* Require all granted */
+	ROUTE_ACL_DENIED,       /* Require all denied */
+};
+
 struct route {
 	uint8_t kind;                   /* enum route_kind */
 	uint16_t status;                /* ROUTE_REDIRECT: 301, 302, 303, 307, 308, 410 ... */
 	uint16_t target;                /* member or balancer index */
 	struct route_str prefix;
 	struct route_str url;           /* ROUTE_REDIRECT target; empty for 410 */
+	struct route_acl acl;           /* require=CIDR,...: replaces the global rule */
+	uint32_t limit_body;            /* limitrequestbody=; 0: the global limit */
 };
 
 struct route_table {
@@ -88,6 +124,10 @@ struct route_table {
 	struct route routes[CONFIG_MAX_ROUTES];
 	struct route_member members[CONFIG_MAX_MEMBERS];
 	struct route_balancer balancers[CONFIG_MAX_BALANCERS];
+	struct route_cidr cidrs[CONFIG_MAX_CIDRS];
+	uint16_t cidr_count;
+	struct route_acl global_acl;    /* Require ip ... / Require all ... lines */
+	uint32_t global_limit_body;     /* LimitRequestBody; 0: no limit */
 	char strings[CONFIG_ROUTE_STRINGS];
 };
 
@@ -135,5 +175,17 @@ static inline const char *route_cstr(const struct route_table *t, struct route_s
  */
 int route_match(const struct route_table *t, const char *path, size_t len,
 		int *slash_redirect);
+
+/*
+ * May a client at peer use route r (NULL: no route matched)? r's own
+ * rule (require=) if it has one, else the global Require lines, else
+ * yes. An IPv4-mapped IPv6 peer (::ffff:a.b.c.d) is taken as IPv4.
+ * Returns 1 or 0; in route_acl.c.
+ */
+int route_acl_allows(const struct route_table *t, const struct route *r,
+		     const struct port_addr *peer);
+
+/* Largest request body for r in bytes: its limitrequestbody=, else LimitRequestBody; 0: none. */
+uint32_t route_body_limit(const struct route_table *t, const struct route *r);
 
 #endif

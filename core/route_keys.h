@@ -1,7 +1,8 @@
 /*
  * route_keys.h - the key=value arguments of the route directives: the
  * worker keys of ProxyPass and BalancerMember (mod_proxy's names, with
- * its defaults and ranges) and ProxySet's lbmethod.
+ * its defaults and ranges) and ProxySet's lbmethod. The route keys
+ * (require=, limitrequestbody=) are route.c's and route_acl.c's.
  *
  * Part of the route parser: route.c splits a line into tokens and words
  * the messages; this says what each key means. Values are slices of the
@@ -18,6 +19,11 @@
 /* The keys each directive accepts, as its "unknown key" message lists them. */
 #define ROUTE_KEYS_WORKER "disablereuse, enablereuse, max, ttl, timeout, connectiontimeout, retry"
 #define ROUTE_KEYS_MEMBER ROUTE_KEYS_WORKER ", lbfactor, status"
+/* The route's own keys (fcgate's), on ProxyPass and StatusPage. */
+#define ROUTE_KEYS_ROUTE "require, limitrequestbody"
+
+/* Apache's LimitRequestBody maximum (2 GiB - 1); 0 there means no limit. */
+#define ROUTE_BODY_LIMIT_MAX 2147483647u
 
 enum route_key_result {
 	ROUTE_KEY_OK = 0,

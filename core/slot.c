@@ -10,6 +10,14 @@ struct client gw_clients[CONFIG_CLIENT_SLOTS];
 struct backend gw_backends[CONFIG_BACKEND_SLOTS];
 const struct route_table *gw_routes;
 
+void slot_client_close(struct client *c)
+{
+	gw_counters.bytes_in += c->bytes_in;
+	gw_counters.bytes_out += c->bytes_out;
+	port_close(c->sock);
+	c->state = C_FREE;
+}
+
 uint32_t slot_deadline(uint32_t ms)
 {
 	uint32_t d = port_now_ms() + ms;

@@ -127,6 +127,9 @@ static inline int slot_wants_body(const struct client *c)
 	return c->body_left > (int64_t)slot_in_after_head(c) && c->in_len < sizeof(c->in);
 }
 
+/* Close a client's socket, keep its byte counts, free the slot. */
+void slot_client_close(struct client *c);
+
 /* A deadline ms from now (never 0, which means "none"). */
 uint32_t slot_deadline(uint32_t ms);
 int slot_expired(uint32_t deadline, uint32_t now);
@@ -150,6 +153,11 @@ void request_close(struct client *c);
 void request_abandon(struct client *c);     /* close at once, no lingering */
 void request_proceed(struct client *c);     /* the body is known: hand over */
 void request_send_continue(struct client *c);
+
+void request_send_local(struct client *c);  /* flush an answer made in out[] */
+
+/* status.c: the status page. */
+void status_respond(struct client *c);
 
 /* spool.c: chunked request bodies. */
 void spool_start(struct client *c);

@@ -40,6 +40,7 @@ static void spool_done(struct client *c)
 
 static void spool_step(struct client *c)
 {
+	uint32_t limit;
 	long n = http_chunked_decode(&c->dechunk, c->in + c->spool_raw,
 				     c->in_len - c->spool_raw, c->in + c->head_len, &c->spool_len);
 
@@ -50,6 +51,11 @@ static void spool_step(struct client *c)
 	c->spool_raw += (uint32_t)n;
 	if (c->spool_len > CONFIG_CHUNKED_BODY_MAX) {
 		request_respond_error(c, 413, "chunked body larger than CHUNKED_BODY_MAX");
+		return;
+	}
+	limit = route_body_limit(gw_routes, &gw_routes->routes[c->route]);
+	if (limit != 0 && c->spool_len > limit) {
+		request_respond_error(c, 413, "chunked body larger than LimitRequestBody");
 		return;
 	}
 	if (c->dechunk.done) {

@@ -75,6 +75,12 @@ int port_accept(port_sock listener, port_sock *out,
 int port_connect(const struct port_addr *addr, port_sock *out);
 int port_connect_result(port_sock s);
 
+/*
+ * The same for a unix-domain socket at path[0..len) (POSIX only; other
+ * ports answer PORT_INVALID).
+ */
+int port_connect_unix(const char *path, size_t len, port_sock *out);
+
 /* Bytes read (> 0), or PORT_AGAIN, PORT_EOF, PORT_RESET, PORT_ERROR. */
 long port_recv(port_sock s, void *buf, size_t len);
 

@@ -7,7 +7,7 @@
  * for --conf lines, and writes `route_table_builtin` as designated
  * initialisers. On error it prints FILE:LINE: message and exits 1, which
  * fails the build. --numeric-only (firmware builds, which cannot resolve
- * names) rejects a backend given by a DNS name.
+ * names) rejects a backend given by a DNS name (a unix: socket is fine).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +17,7 @@
 #define ROUTEGEN_LINE_MAX 4096          /* bytes per line, without the newline */
 #define ROUTEGEN_BYTES_PER_ROW 12       /* string pool bytes per output line */
 #define ROUTEGEN_IPV4_LEN 4             /* an IPv4 address uses ip[0..3] */
+#define ROUTEGEN_IPV6_LEN 16
 
 static struct route_table table;        /* too big for some stacks */
 static struct route_parser parser;
@@ -52,7 +53,7 @@ static long read_line(FILE *f, char *buf)
 static const struct route_member *unresolved_member(const struct route_table *t)
 {
 	for (unsigned i = 0; i < t->member_count; i++)
-		if (t->members[i].addr.family == 0)
+		if (t->members[i].addr.family == 0 && t->members[i].unix_path.len == 0)
 			return &t->members[i];
 	return NULL;
 }
@@ -100,8 +101,36 @@ static const char *kind_name(uint8_t kind)
 	case ROUTE_PROXY:    return "ROUTE_PROXY";
 	case ROUTE_BALANCER: return "ROUTE_BALANCER";
 	case ROUTE_EXCLUDE:  return "ROUTE_EXCLUDE";
+	case ROUTE_STATUS:   return "ROUTE_STATUS";
 	default:             return "ROUTE_REDIRECT";
 	}
+}
+
+static const char *acl_mode_name(uint8_t mode)
+{
+	switch (mode) {
+	case ROUTE_ACL_IP:      return "ROUTE_ACL_IP";
+	case ROUTE_ACL_GRANTED: return "ROUTE_ACL_GRANTED";
+	case ROUTE_ACL_DENIED:  return "ROUTE_ACL_DENIED";
+	default:                return "ROUTE_ACL_NONE";
+	}
+}
+
+static void print_acl(const struct route_acl *a)
+{
+	printf("{ .first = %u, .count = %u, .mode = %s }", a->first, a->count,
+	       acl_mode_name(a->mode));
+}
+
+/* ip[] as a C list: 4 bytes for IPv4, all 16 for IPv6. */
+static void print_ip(uint8_t family, const uint8_t *ip)
+{
+	unsigned len = family == PORT_AF_INET6 ? ROUTEGEN_IPV6_LEN : ROUTEGEN_IPV4_LEN;
+
+	fputs("{", stdout);
+	for (unsigned k = 0; k < len; k++)
+		printf("%s%u", k ? ", " : " ", ip[k]);
+	fputs(" }", stdout);
 }
 
 static void emit_routes(const struct route_table *t)
@@ -111,9 +140,11 @@ static void emit_routes(const struct route_table *t)
 		const struct route *r = &t->routes[i];
 
 		printf("\t\t[%u] = { .kind = %s, .status = %u, .target = %u,\n"
-		       "\t\t\t.prefix = { %u, %u }, .url = { %u, %u } },\n",
+		       "\t\t\t.prefix = { %u, %u }, .url = { %u, %u },\n\t\t\t.acl = ",
 		       i, kind_name(r->kind), r->status, r->target,
 		       r->prefix.off, r->prefix.len, r->url.off, r->url.len);
+		print_acl(&r->acl);
+		printf(", .limit_body = %lu },\n", (unsigned long)r->limit_body);
 	}
 	puts("\t},");
 }
@@ -121,13 +152,12 @@ static void emit_routes(const struct route_table *t)
 static void emit_member(unsigned i, const struct route_member *m)
 {
 	const struct route_params *p = &m->params;
-	unsigned ip_len = m->addr.family == PORT_AF_INET6 ? sizeof m->addr.ip : ROUTEGEN_IPV4_LEN;
 
-	printf("\t\t[%u] = {\n\t\t\t.addr = { .family = %u, .port = %u, .ip = {",
+	printf("\t\t[%u] = {\n\t\t\t.addr = { .family = %u, .port = %u, .ip = ",
 	       i, m->addr.family, m->addr.port);
-	for (unsigned k = 0; k < ip_len; k++)
-		printf("%s%u", k ? ", " : " ", m->addr.ip[k]);
-	printf(" } },\n\t\t\t.host = { %u, %u }, .docroot = { %u, %u },\n",
+	print_ip(m->addr.family, m->addr.ip);
+	printf(" },\n\t\t\t.unix_path = { %u, %u },\n", m->unix_path.off, m->unix_path.len);
+	printf("\t\t\t.host = { %u, %u }, .docroot = { %u, %u },\n",
 	       m->host.off, m->host.len, m->docroot.off, m->docroot.len);
 	printf("\t\t\t.params = { .timeout_ms = %lu, .connect_timeout_ms = %lu,\n"
 	       "\t\t\t\t.retry_ms = %lu, .ttl_ms = %lu, .max = %u,\n"
@@ -151,6 +181,25 @@ static void emit_balancers(const struct route_table *t)
 		       "ROUTE_LB_BYREQUESTS", b->first_member, b->member_count);
 	}
 	puts("\t},");
+}
+
+/* Address blocks and the global Require rule and LimitRequestBody. */
+static void emit_access(const struct route_table *t)
+{
+	if (t->cidr_count) {
+		puts("\t.cidrs = {");
+		for (unsigned i = 0; i < t->cidr_count; i++) {
+			const struct route_cidr *c = &t->cidrs[i];
+
+			printf("\t\t[%u] = { .family = %u, .bits = %u, .ip = ", i, c->family, c->bits);
+			print_ip(c->family, c->ip);
+			puts(" },");
+		}
+		puts("\t},");
+	}
+	printf("\t.cidr_count = %u,\n\t.global_acl = ", t->cidr_count);
+	print_acl(&t->global_acl);
+	printf(",\n\t.global_limit_body = %lu,\n", (unsigned long)t->global_limit_body);
 }
 
 /*
@@ -195,6 +244,7 @@ static void emit(const char *name, const struct route_table *t)
 	}
 	if (t->balancer_count)
 		emit_balancers(t);
+	emit_access(t);
 	if (t->strings_len)
 		emit_strings(t);
 	puts("};");

@@ -19,7 +19,7 @@ MODS_http := http
 MODS_http_chunked := http_chunked
 MODS_fcgi := fcgi
 MODS_cgi_resp := cgi_resp
-MODS_route := route route_keys addr
+MODS_route := route route_keys route_acl route_text addr
 MODS_addr := addr
 MODS_cgi := cgi http fcgi log
 MODS_log := log
@@ -54,19 +54,23 @@ apps: $(APPS)
 deps:
 	bash scripts/deps.sh
 
-# The suite against a gateway build: GW_DIR/fcgate and GW_DIR-large/fcgate.
+# The suite against gateway builds DIR/fcgate, DIR-large/fcgate (128 KiB
+# heads) and DIR-test/fcgate (32 slots, short timeouts).
 run_integration = FCGATE_BIN=$(abspath $(1))/fcgate FCGATE_LARGE_BIN=$(abspath $(1))-large/fcgate \
+	FCGATE_TEST_BIN=$(abspath $(1))-test/fcgate \
 	FCGATE_APPS=$(abspath $(A)) FCGATE_ROOT=$(CURDIR) $(PY) -m pytest -q tests/integration
 
 test-integration: apps
 	$(MAKE) CONFIG=host
 	$(MAKE) CONFIG=host-large O=build/host-large
+	$(MAKE) CONFIG=host-test O=build/host-test
 	$(call run_integration,build/host)
 
 # The same suite against an ASan+UBSan build of the gateway.
 test-integration-asan: apps
 	$(MAKE) CONFIG=host O=build/host-asan SAN=1
 	$(MAKE) CONFIG=host-large O=build/host-asan-large SAN=1
+	$(MAKE) CONFIG=host-test O=build/host-asan-test SAN=1
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(call run_integration,build/host-asan)
 

@@ -74,7 +74,7 @@ static int parse_listen(const char *s, struct port_addr *a)
 	return inet_pton(a->family == PORT_AF_INET6 ? AF_INET6 : AF_INET, host, a->ip) == 1 ? 0 : -1;
 }
 
-/* Resolve members named by DNS name, once, before serving. */
+/* Resolve members named by DNS name, once, before serving (not unix: ones). */
 static int resolve_members(struct route_table *t)
 {
 	for (unsigned i = 0; i < t->member_count; i++) {
@@ -84,8 +84,8 @@ static int resolve_members(struct route_table *t)
 		uint16_t port = m->addr.port;
 		int r;
 
-		if (m->addr.family != 0)
-			continue;
+		if (m->addr.family != 0 || m->unix_path.len != 0)
+			continue;       /* an address already, or a unix: socket */
 		snprintf(name, sizeof(name), "%.*s", (int)m->host.len, route_cstr(t, m->host));
 		r = getaddrinfo(name, NULL, &hints, &res);
 		if (r != 0) {
@@ -135,6 +135,7 @@ static const char *kind_name(unsigned k)
 	case ROUTE_BALANCER: return "balancer";
 	case ROUTE_EXCLUDE: return "exclude";
 	case ROUTE_REDIRECT: return "redirect";
+	case ROUTE_STATUS: return "status";
 	default: return "?";
 	}
 }
@@ -143,10 +144,15 @@ static void print_member(const struct route_table *t, const struct route_member 
 {
 	char ip[64];
 
-	cgi_format_ip(&m->addr, ip, sizeof(ip));
-	printf("fcgi://%.*s:%u%.*s (%s) reuse=%s max=%u ttl=%us retry=%us lbfactor=%u%s\n",
-	       (int)m->host.len, route_cstr(t, m->host), m->addr.port,
-	       (int)m->docroot.len, route_cstr(t, m->docroot), ip,
+	if (m->unix_path.len > 0) {
+		printf("unix:%.*s|fcgi://localhost%.*s", (int)m->unix_path.len,
+		       route_cstr(t, m->unix_path), (int)m->docroot.len, route_cstr(t, m->docroot));
+	} else {
+		cgi_format_ip(&m->addr, ip, sizeof(ip));
+		printf("fcgi://%.*s:%u%.*s (%s)", (int)m->host.len, route_cstr(t, m->host),
+		       m->addr.port, (int)m->docroot.len, route_cstr(t, m->docroot), ip);
+	}
+	printf(" reuse=%s max=%u ttl=%us retry=%us lbfactor=%u%s\n",
 	       (m->params.flags & ROUTE_F_NOREUSE) ? "off" : "on", m->params.max,
 	       m->params.ttl_ms / 1000, m->params.retry_ms / 1000, m->params.lbfactor,
 	       (m->params.flags & ROUTE_F_STANDBY) ? " standby" : "");
@@ -188,6 +194,8 @@ static void print_config(const struct port_addr *listen_addr)
 			}
 		} else if (r->kind == ROUTE_REDIRECT) {
 			printf("%u %.*s\n", r->status, (int)r->url.len, route_cstr(t, r->url));
+		} else if (r->kind == ROUTE_STATUS) {
+			printf("status page (JSON)\n");
 		} else {
 			printf("404\n");
 		}

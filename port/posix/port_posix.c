@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -156,6 +157,29 @@ int port_connect(const struct port_addr *addr, port_sock *out)
 		int e = errno;
 		close(fd);
 		return map_errno(e);
+	}
+	*out = fd;
+	return PORT_OK;
+}
+
+int port_connect_unix(const char *path, size_t len, port_sock *out)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	if (len == 0 || len >= sizeof(sa.sun_path))
+		return PORT_INVALID;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, len);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return map_errno(errno);
+	/* EAGAIN here is a full backlog, not a connect in progress: a failure. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		return e == ENOENT || e == EAGAIN ? PORT_REFUSED : map_errno(e);
 	}
 	*out = fd;
 	return PORT_OK;

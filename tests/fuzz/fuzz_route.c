@@ -2,8 +2,11 @@
  * fuzz_route.c - the route parser fed arbitrary files, one line at a time.
  *
  * Besides memory errors it checks what the rest of the gateway relies on:
- * every index and pool string in the table is in range and each
- * balancer's members are contiguous, whether lines failed or not.
+ * every index and pool string in the table is in range, each balancer's
+ * members are contiguous, and every address block belongs to exactly one
+ * access rule, in range and with its host bits clear, whether lines
+ * failed or not. The access check is then asked about a peer taken from
+ * the input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +22,45 @@ static struct route_parser parser;
 static void check_str(struct route_str s)
 {
 	if ((size_t)s.off + s.len > table.strings_len)
+		abort();
+}
+
+/* A block's prefix fits its family and nothing is set past it. */
+static void check_cidr(const struct route_cidr *c)
+{
+	unsigned max = c->family == PORT_AF_INET ? 32 : c->family == PORT_AF_INET6 ? 128 : 0;
+
+	if (max == 0 || c->bits > max)
+		abort();
+	for (unsigned bit = c->bits; bit < 128; bit++)
+		if (c->ip[bit / 8] & (0x80u >> (bit % 8)))
+			abort();
+}
+
+static void check_acls(const struct route_table *t)
+{
+	static uint8_t owner[CONFIG_MAX_CIDRS];
+	unsigned owned = 0;
+
+	if (t->cidr_count > CONFIG_MAX_CIDRS)
+		abort();
+	memset(owner, 0, sizeof owner);
+	for (unsigned r = 0; r <= t->route_count; r++) {
+		const struct route_acl *a = r < t->route_count ? &t->routes[r].acl : &t->global_acl;
+
+		if (a->mode > ROUTE_ACL_DENIED || (a->mode != ROUTE_ACL_IP && a->count) ||
+		    (a->mode == ROUTE_ACL_IP && !a->count) || a->first + a->count > t->cidr_count)
+			abort();
+		for (unsigned i = a->first; i < (unsigned)a->first + a->count; i++)
+			if (owner[i]++)
+				abort();
+		owned += a->count;
+	}
+	if (owned != t->cidr_count)
+		abort();
+	for (unsigned i = 0; i < t->cidr_count; i++)
+		check_cidr(&t->cidrs[i]);
+	if (t->global_limit_body > 2147483647u)
 		abort();
 }
 
@@ -47,6 +89,10 @@ static void check_table(void)
 
 		check_str(m->host);
 		check_str(m->docroot);
+		check_str(m->unix_path);
+		if (m->unix_path.len && (m->unix_path.len > ROUTE_UNIX_PATH_MAX || m->addr.family ||
+					  m->host.len || route_cstr(t, m->unix_path)[0] != '/'))
+			abort();
 		if (m->balancer >= (int)t->balancer_count || m->docroot.len == 0)
 			abort();
 		if (m->balancer >= 0) {
@@ -61,6 +107,26 @@ static void check_table(void)
 		if (t->balancers[i].first_member + t->balancers[i].member_count > t->member_count)
 			abort();
 	}
+	check_acls(t);
+}
+
+/* The first 17 input bytes as a peer (family from the first), against every route. */
+static void ask_acl(const uint8_t *data, size_t size)
+{
+	struct port_addr peer;
+
+	memset(&peer, 0, sizeof peer);
+	if (size >= 1 + sizeof peer.ip) {
+		peer.family = (data[0] & 1) ? PORT_AF_INET6 : PORT_AF_INET;
+		memcpy(peer.ip, data + 1, sizeof peer.ip);
+	}
+	for (unsigned i = 0; i < table.route_count; i++) {
+		if (route_acl_allows(&table, &table.routes[i], &peer) > 1)
+			abort();
+		(void)route_body_limit(&table, &table.routes[i]);
+	}
+	if (route_acl_allows(&table, NULL, &peer) > 1)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -80,6 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s += len + (nl ? 1 : 0);
 	}
 	(void)route_end(&parser, &err);
+	ask_acl(data, size);
 	/* the input, up to its first newline, as a path */
 	s = (const char *)data;
 	(void)route_match(&table, s, memchr(s, '\n', size) ?

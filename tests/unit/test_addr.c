@@ -1,6 +1,7 @@
 /*
  * test_addr.c - host and port text forms: IPv4, IPv6 (RFC 4291 2.2),
- * DNS names, ports, and the host of a URL that picks between them.
+ * DNS names, ports, the host of a URL that picks between them, and the
+ * address blocks of Require ip.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -301,6 +302,86 @@ static void test_hosts(void **state)
 	}
 }
 
+/* ---- address blocks (Require ip) ------------------------------------------ */
+
+static void test_cidr(void **state)
+{
+	static const struct {
+		const char *text;
+		int ok;
+		uint8_t family, bits;
+		uint8_t ip[ADDR_IPV6_LEN];
+	} cases[] = {
+		{ "10.0.0.0/8", 1, PORT_AF_INET, 8, { 10 } },
+		{ "192.168.1.5", 1, PORT_AF_INET, 32, { 192, 168, 1, 5 } },
+		{ "192.168.1.5/32", 1, PORT_AF_INET, 32, { 192, 168, 1, 5 } },
+		{ "0.0.0.0/0", 1, PORT_AF_INET, 0, { 0 } },
+		/* host bits are cleared, as Apache does */
+		{ "10.1.2.3/8", 1, PORT_AF_INET, 8, { 10 } },
+		{ "10.1.2.3/0", 1, PORT_AF_INET, 0, { 0 } },
+		{ "192.168.255.255/17", 1, PORT_AF_INET, 17, { 192, 168, 128, 0 } },
+		{ "255.255.255.255/31", 1, PORT_AF_INET, 31, { 255, 255, 255, 254 } },
+		/* Apache's partial address: a network of the octets given */
+		{ "10", 1, PORT_AF_INET, 8, { 10 } },
+		{ "10.1", 1, PORT_AF_INET, 16, { 10, 1 } },
+		{ "172.16.5", 1, PORT_AF_INET, 24, { 172, 16, 5 } },
+		{ "fd00::/8", 1, PORT_AF_INET6, 8, { 0xfd } },
+		{ "::1", 1, PORT_AF_INET6, 128, { [15] = 1 } },
+		{ "::/0", 1, PORT_AF_INET6, 0, { 0 } },
+		{ "2001:db8::ff/120", 1, PORT_AF_INET6, 120, { 0x20, 0x01, 0x0d, 0xb8 } },
+		{ "2001:db8:f234::/35", 1, PORT_AF_INET6, 35, { 0x20, 0x01, 0x0d, 0xb8, 0xe0 } },
+		{ "::ffff:10.0.0.1/128", 1, PORT_AF_INET6, 128,
+		  { [10] = 0xff, [11] = 0xff, 10, 0, 0, 1 } },
+		{ "", 0, 0, 0, { 0 } },
+		{ "/8", 0, 0, 0, { 0 } },
+		{ "10.0.0.0/", 0, 0, 0, { 0 } },
+		{ "10.0.0.0/33", 0, 0, 0, { 0 } },
+		{ "10.0.0.0/08", 0, 0, 0, { 0 } },
+		{ "10.0.0.0/-1", 0, 0, 0, { 0 } },
+		{ "10.0.0.0/8/8", 0, 0, 0, { 0 } },
+		{ "10.0.0.0/255.0.0.0", 0, 0, 0, { 0 } },
+		{ "10.1/16", 0, 0, 0, { 0 } },
+		{ "10.", 0, 0, 0, { 0 } },
+		{ "10..1", 0, 0, 0, { 0 } },
+		{ "010.1", 0, 0, 0, { 0 } },
+		{ "1.2.3.4.5", 0, 0, 0, { 0 } },
+		{ "256", 0, 0, 0, { 0 } },
+		{ "::1/129", 0, 0, 0, { 0 } },
+		{ "[::1]", 0, 0, 0, { 0 } },
+		{ "fe80::1%eth0", 0, 0, 0, { 0 } },
+		{ "example.com", 0, 0, 0, { 0 } },
+		{ "10.0.0.0 /8", 0, 0, 0, { 0 } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		size_t len = strlen(cases[i].text);
+		char in[64];
+		struct port_addr a;
+		uint8_t bits = POISON;
+		int rc;
+
+		/* at the end of the buffer, so a read past len trips ASan */
+		memcpy(in + sizeof in - len, cases[i].text, len);
+		memset(&a, POISON, sizeof a);
+		rc = addr_parse_cidr(in + sizeof in - len, len, &a, &bits);
+		if ((rc == 0) != cases[i].ok) {
+			print_error("'%s': got %d\n", cases[i].text, rc);
+			fail();
+		}
+		if (!cases[i].ok) {
+			assert_int_equal(bits, POISON);
+			assert_int_equal(a.family, POISON);
+			continue;
+		}
+		assert_int_equal(a.family, cases[i].family);
+		assert_int_equal(bits, cases[i].bits);
+		/* every byte of ip is written, IPv4's unused ones zero */
+		assert_memory_equal(a.ip, cases[i].ip, ADDR_IPV6_LEN);
+		assert_int_equal(a.port, (uint16_t)(POISON << 8 | POISON));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_dns_name_length),
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_cidr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /*
- * test_route.c - the route parser (Apache mod_proxy syntax) and matcher.
+ * test_route.c - the route parser (Apache mod_proxy syntax), the matcher,
+ * and the per-request access rules (Require ip, require=) and body limits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "addr.h"
 #include "route.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -77,6 +79,29 @@ static void check_invariants(const struct route_table *t)
 			assert_true(t->routes[r].target < t->balancer_count);
 	}
 	assert_true(t->strings_len <= CONFIG_ROUTE_STRINGS);
+}
+
+/* Each rule's blocks are in range, and every block belongs to exactly one rule. */
+static void check_acls(const struct route_table *t)
+{
+	uint8_t owner[CONFIG_MAX_CIDRS] = { 0 };
+	unsigned owned = 0;
+
+	assert_true(t->cidr_count <= CONFIG_MAX_CIDRS);
+	for (unsigned r = 0; r <= t->route_count; r++) {
+		const struct route_acl *a = r < t->route_count ? &t->routes[r].acl : &t->global_acl;
+
+		if (a->mode != ROUTE_ACL_IP) {
+			assert_int_equal(a->count, 0);
+			continue;
+		}
+		assert_true(a->count > 0);
+		assert_true(a->first + a->count <= t->cidr_count);
+		for (unsigned i = a->first; i < a->first + a->count; i++)
+			assert_int_equal(owner[i]++, 0);
+		owned += a->count;
+	}
+	assert_int_equal(owned, t->cidr_count);
 }
 
 static const struct route_member *route_member(unsigned r)
@@ -407,7 +432,9 @@ static void check_errors(const struct err_case *cases, size_t n)
 
 #define PP "ProxyPass /a fcgi://127.0.0.1:1/ "
 #define BM "BalancerMember balancer://b fcgi://127.0.0.1:1/ "
-#define KEYS_PP "disablereuse, enablereuse, max, ttl, timeout, connectiontimeout, retry"
+#define KEYS_WORKER "disablereuse, enablereuse, max, ttl, timeout, connectiontimeout, retry"
+#define KEYS_PP KEYS_WORKER ", require, limitrequestbody"
+#define UNSUPPORTED "(expected fcgi://HOST[:PORT]/PATH or unix:/PATH|fcgi://HOST/PATH)"
 
 static void test_errors_keys(void **state)
 {
@@ -415,7 +442,9 @@ static void test_errors_keys(void **state)
 		{ PP "foo=1", 1, "unknown key 'foo' (ProxyPass accepts: " KEYS_PP ")" },
 		{ PP "lbfactor=2", 1, "unknown key 'lbfactor' (ProxyPass accepts: " KEYS_PP ")" },
 		{ PP "status=+H", 1, "unknown key 'status' (ProxyPass accepts: " KEYS_PP ")" },
-		{ BM "foo=1", 1, "unknown key 'foo' (BalancerMember accepts: " KEYS_PP
+		{ BM "foo=1", 1, "unknown key 'foo' (BalancerMember accepts: " KEYS_WORKER
+		  ", lbfactor, status)" },
+		{ BM "require=all", 1, "unknown key 'require' (BalancerMember accepts: " KEYS_WORKER
 		  ", lbfactor, status)" },
 		{ PP "novalue", 1, "expected key=value, got 'novalue'" },
 		{ PP "=1", 1, "expected key=value, got '=1'" },
@@ -450,9 +479,8 @@ static void test_errors_urls(void **state)
 {
 	static const struct err_case cases[] = {
 		{ "ProxyPass /a http://127.0.0.1/", 1,
-		  "unsupported backend 'http://127.0.0.1/' (expected fcgi://HOST[:PORT]/PATH)" },
-		{ "ProxyPass /a fcgi:/h/", 1,
-		  "unsupported backend 'fcgi:/h/' (expected fcgi://HOST[:PORT]/PATH)" },
+		  "unsupported backend 'http://127.0.0.1/' " UNSUPPORTED },
+		{ "ProxyPass /a fcgi:/h/", 1, "unsupported backend 'fcgi:/h/' " UNSUPPORTED },
 		{ "ProxyPass /a fcgi://127.0.0.1:0/", 1, "bad port '0' (expected 1..65535)" },
 		{ "ProxyPass /a fcgi://127.0.0.1:65536/", 1, "bad port '65536' (expected 1..65535)" },
 		{ "ProxyPass /a fcgi://127.0.0.1:/", 1, "bad port '' (expected 1..65535)" },
@@ -490,8 +518,8 @@ static void test_errors_directives(void **state)
 		{ "ProxyPass a fcgi://h/", 1, "prefix 'a' must start with '/'" },
 		{ "ProxyPass \"\" fcgi://h/", 1, "prefix '' must start with '/'" },
 		{ "ProxyPass /a ! x=1", 1, "too many arguments (ProxyPass PREFIX ! takes no keys)" },
-		{ "ProxyPass /a balancer://b/ max=1", 1, "ProxyPass to a balancer takes no keys "
-		  "(set them on BalancerMember or ProxySet)" },
+		{ "ProxyPass /a balancer://b/ max=1", 1, "key 'max' goes on BalancerMember "
+		  "(ProxyPass to a balancer accepts: require, limitrequestbody)" },
 		{ "ProxyPass /a balancer://", 1, "missing balancer name in 'balancer://'" },
 		{ "ProxyPass /a balancer:///", 1, "missing balancer name in 'balancer:///'" },
 		{ "ProxyPass /a balancer://b/c", 1, "balancer URL 'balancer://b/c' takes no path" },
@@ -501,7 +529,7 @@ static void test_errors_directives(void **state)
 		{ "BalancerMember balancer://b", 1, "BalancerMember needs an fcgi:// URL" },
 		{ "<Proxy balancer://b>\nBalancerMember", 2, "BalancerMember needs an fcgi:// URL" },
 		{ "<Proxy balancer://b>\nBalancerMember balancer://b fcgi://h/", 2,
-		  "unsupported backend 'balancer://b' (expected fcgi://HOST[:PORT]/PATH)" },
+		  "unsupported backend 'balancer://b' " UNSUPPORTED },
 		{ "ProxySet lbmethod=bybusyness", 1,
 		  "ProxySet outside <Proxy> needs balancer://NAME first" },
 		{ "ProxySet balancer://b", 1, "ProxySet needs key=value" },
@@ -601,13 +629,24 @@ static void test_failed_line_is_undone(void **state)
 		"ProxySet balancer://b lbmethod=bybusyness foo=1",
 		"Redirect 301 /newprefix relative",
 		"<Proxy balancer://newbal extra>",
+		"ProxyPass /new fcgi://127.0.0.1:2/ require=10.0.0.0/8 bogus=1",
+		"ProxyPass /new fcgi://127.0.0.1:2/ require=10.0.0.0/8,::1 require=all max=0",
+		"ProxyPass /new balancer://newbal require=10.0.0.0/8 max=1",
+		"ProxyPass /new unix:/run/a.sock|fcgi://h/ require=::1 max=0",
+		"StatusPage /new require=10.0.0.0/8,x",
+		"StatusPage /new limitrequestbody=9 require=10.0.0.0/8 foo=1",
+		"Require ip 10.0.0.0/8 x",
+		"Require all granted",
+		"LimitRequestBody x",
 	};
 	static struct route_table before;
 	struct route_error err;
 
 	(void)state;
-	parse_ok("ProxyPass /a fcgi://127.0.0.1:1/\n"
-		 "BalancerMember balancer://b fcgi://127.0.0.1:2/\n");
+	parse_ok("ProxyPass /a fcgi://127.0.0.1:1/ require=127.0.0.1\n"
+		 "BalancerMember balancer://b fcgi://127.0.0.1:2/\n"
+		 "Require ip 192.168.0.0/16\n"
+		 "LimitRequestBody 100\n");
 	before = table;
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		assert_int_equal(route_parse_line(&parser, bad[i], strlen(bad[i]), &err), -1);
@@ -717,6 +756,475 @@ static void test_strings_shared(void **state)
 	assert_str(table.members[1].docroot, "/app/");
 }
 
+/* ---- access: Require and require= ---------------------------------------- */
+
+static void assert_cidr(unsigned i, uint8_t family, unsigned bits, const uint8_t *ip)
+{
+	const struct route_cidr *c = &table.cidrs[i];
+
+	assert_true(i < table.cidr_count);
+	assert_int_equal(c->family, family);
+	assert_int_equal(c->bits, bits);
+	assert_memory_equal(c->ip, ip, sizeof c->ip);
+}
+
+static void assert_acl(const struct route_acl *a, unsigned mode, unsigned first, unsigned count)
+{
+	assert_int_equal(a->mode, mode);
+	assert_int_equal(a->first, first);
+	assert_int_equal(a->count, count);
+}
+
+static void test_require_directive(void **state)
+{
+	static const uint8_t net10[16] = { 10 }, host[16] = { 192, 168, 1, 5 },
+		ula[16] = { 0xfd }, lo6[16] = { [15] = 1 }, net10_1[16] = { 10, 1 },
+		mapped[16] = { 172, 16 };
+
+	(void)state;
+	parse_ok("Require ip 10.1.2.3/8 192.168.1.5\n"
+		 "Require ip fd00::/8 ::1\n"
+		 "REQUIRE IP 10.1 ::ffff:172.16.0.0/108\n");
+	assert_acl(&table.global_acl, ROUTE_ACL_IP, 0, 6);
+	assert_int_equal(table.cidr_count, 6);
+	assert_cidr(0, PORT_AF_INET, 8, net10);
+	assert_cidr(1, PORT_AF_INET, 32, host);
+	assert_cidr(2, PORT_AF_INET6, 8, ula);
+	assert_cidr(3, PORT_AF_INET6, 128, lo6);
+	assert_cidr(4, PORT_AF_INET, 16, net10_1);
+	/* an IPv4-mapped block is kept as the IPv4 block it stands for */
+	assert_cidr(5, PORT_AF_INET, 12, mapped);
+	check_acls(&table);
+
+	parse_ok("Require all denied\nrequire ALL Denied\n");
+	assert_acl(&table.global_acl, ROUTE_ACL_DENIED, 0, 0);
+	parse_ok("Require all granted");
+	assert_acl(&table.global_acl, ROUTE_ACL_GRANTED, 0, 0);
+	parse_ok("ProxyPass /a fcgi://127.0.0.1:1/");
+	assert_acl(&table.global_acl, ROUTE_ACL_NONE, 0, 0);
+	assert_acl(&table.routes[0].acl, ROUTE_ACL_NONE, 0, 0);
+	assert_int_equal(table.cidr_count, 0);
+}
+
+static void test_require_key(void **state)
+{
+	static const uint8_t net10[16] = { 10 }, lo6[16] = { [15] = 1 },
+		net192[16] = { 192, 168 };
+
+	(void)state;
+	parse_ok("ProxyPass /a/ fcgi://127.0.0.1:1/ require=10.0.0.0/8,::1 max=2\n"
+		 "ProxyPass /b/ balancer://c require=all\n"
+		 "StatusPage /status require=NONE\n"
+		 "ProxyPass /d/ fcgi://127.0.0.1:2/ Require=10.0.0.0/8 require=192.168.0.0/16\n"
+		 "ProxyPass /e/ fcgi://127.0.0.1:3/ require=10.0.0.0/8,::1 require=All\n"
+		 "ProxyPass /f/ balancer://c require=::1\n"
+		 "BalancerMember balancer://c fcgi://127.0.0.1:4/\n");
+	assert_int_equal(route_member(0)->params.max, 2);
+	assert_acl(&table.routes[0].acl, ROUTE_ACL_IP, 0, 2);
+	assert_cidr(0, PORT_AF_INET, 8, net10);
+	assert_cidr(1, PORT_AF_INET6, 128, lo6);
+	assert_acl(&table.routes[1].acl, ROUTE_ACL_GRANTED, 0, 0);
+	assert_int_equal(table.routes[2].kind, ROUTE_STATUS);
+	assert_acl(&table.routes[2].acl, ROUTE_ACL_DENIED, 0, 0);
+	/* a repeated require= replaces the earlier one, blocks and all */
+	assert_acl(&table.routes[3].acl, ROUTE_ACL_IP, 2, 1);
+	assert_cidr(2, PORT_AF_INET, 16, net192);
+	assert_acl(&table.routes[4].acl, ROUTE_ACL_GRANTED, 0, 0);
+	assert_acl(&table.routes[5].acl, ROUTE_ACL_IP, 3, 1);
+	assert_int_equal(table.cidr_count, 4);
+	assert_acl(&table.global_acl, ROUTE_ACL_NONE, 0, 0);
+	check_acls(&table);
+	check_invariants(&table);
+}
+
+/* Require ip lines around route keys: the global blocks stay one run. */
+static void test_global_blocks_contiguous(void **state)
+{
+	static const unsigned global[] = { 10, 11, 12, 13 };
+
+	(void)state;
+	parse_ok("Require ip 10.0.0.0/8\n"
+		 "ProxyPass /a fcgi://127.0.0.1:1/ require=1.0.0.0/8,2.0.0.0/8\n"
+		 "Require ip 11.0.0.0/8\n"
+		 "StatusPage /s require=3.0.0.0/8\n"
+		 "Require ip 12.0.0.0/8 13.0.0.0/8\n");
+	check_acls(&table);
+	assert_acl(&table.global_acl, ROUTE_ACL_IP, 0, 4);
+	for (unsigned i = 0; i < ARRAY_LEN(global); i++)
+		assert_int_equal(table.cidrs[i].ip[0], global[i]);
+	assert_acl(&table.routes[0].acl, ROUTE_ACL_IP, 4, 2);
+	assert_int_equal(table.cidrs[4].ip[0], 1);
+	assert_int_equal(table.cidrs[5].ip[0], 2);
+	assert_acl(&table.routes[1].acl, ROUTE_ACL_IP, 6, 1);
+	assert_int_equal(table.cidrs[6].ip[0], 3);
+}
+
+static struct port_addr peer_of(const char *text)
+{
+	struct port_addr a;
+
+	memset(&a, 0, sizeof a);
+	if (strchr(text, ':')) {
+		assert_int_equal(addr_parse_ipv6(text, strlen(text), a.ip), 0);
+		a.family = PORT_AF_INET6;
+	} else {
+		assert_int_equal(addr_parse_ipv4(text, strlen(text), a.ip), 0);
+		a.family = PORT_AF_INET;
+	}
+	return a;
+}
+
+struct allow_case {
+	int route;              /* -1: no route */
+	const char *peer;
+	int allowed;
+};
+
+static void check_allows(const struct allow_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct route *r = cases[i].route < 0 ? NULL : &table.routes[cases[i].route];
+		struct port_addr peer = peer_of(cases[i].peer);
+
+		if (route_acl_allows(&table, r, &peer) != cases[i].allowed) {
+			print_error("route %d, peer %s: want %d\n", cases[i].route, cases[i].peer,
+				    cases[i].allowed);
+			fail();
+		}
+	}
+}
+
+static void test_acl_allows(void **state)
+{
+	static const struct allow_case cases[] = {
+		/* no rule of its own: the global Require ip lines */
+		{ 4, "10.1.2.3", 1 }, { 4, "11.0.0.1", 0 }, { -1, "10.255.255.255", 1 },
+		{ 4, "192.168.1.5", 1 }, { 4, "192.168.1.6", 0 }, { -1, "9.255.255.255", 0 },
+		{ 4, "2001:db8::1", 1 }, { 4, "2001:db9::1", 0 },
+		{ 4, "::ffff:10.9.9.9", 1 }, { 4, "::ffff:11.0.0.1", 0 },
+		/* require=all / none replace the global rule */
+		{ 0, "11.0.0.1", 1 }, { 0, "::2", 1 }, { 1, "10.0.0.1", 0 }, { 1, "::1", 0 },
+		/* /32 and /128 */
+		{ 2, "127.0.0.1", 1 }, { 2, "127.0.0.2", 0 }, { 2, "10.0.0.1", 0 },
+		{ 2, "::1", 1 }, { 2, "::2", 0 }, { 2, "::ffff:127.0.0.1", 1 },
+		{ 2, "::ffff:127.0.0.2", 0 }, { 2, "::127.0.0.1", 0 },
+		/* IPv4 /0: every IPv4 client, mapped or not, and no IPv6 one */
+		{ 3, "1.2.3.4", 1 }, { 3, "255.255.255.255", 1 }, { 3, "0.0.0.0", 1 },
+		{ 3, "::ffff:1.2.3.4", 1 }, { 3, "::1", 0 },
+	};
+	static const struct allow_case cases2[] = {
+		/* IPv6 /0: no IPv4 client, as in Apache, even IPv4-mapped */
+		{ 0, "::1", 1 }, { 0, "2001:db8::1", 1 }, { 0, "1.2.3.4", 0 },
+		{ 0, "::ffff:1.2.3.4", 0 },
+		/* prefixes that end inside a byte, written with host bits */
+		{ 1, "172.16.0.0", 1 }, { 1, "172.31.255.255", 1 }, { 1, "172.32.0.0", 0 },
+		{ 1, "172.15.255.255", 0 }, { 1, "fe80::1", 1 }, { 1, "febf:ffff::", 1 },
+		{ 1, "fec0::", 0 }, { 1, "fe7f:ffff::", 0 },
+		/* an IPv4-mapped block matches IPv4 and IPv4-mapped clients */
+		{ 2, "100.64.0.1", 1 }, { 2, "100.127.255.255", 1 }, { 2, "100.128.0.0", 0 },
+		{ 2, "::ffff:100.100.0.1", 1 }, { 2, "::ffff:100.128.0.1", 0 },
+		/* a partial address is a network */
+		{ 3, "10.1.200.3", 1 }, { 3, "10.2.0.0", 0 },
+		/* no Require line: everyone */
+		{ 4, "10.2.0.0", 1 }, { -1, "::1", 1 },
+	};
+	struct port_addr none;
+
+	(void)state;
+	parse_ok("Require ip 10.0.0.0/8 192.168.1.5\n"
+		 "Require ip 2001:db8::/32\n"
+		 "ProxyPass /open/ fcgi://127.0.0.1:1/ require=all\n"
+		 "ProxyPass /closed/ fcgi://127.0.0.1:1/ require=none\n"
+		 "ProxyPass /lo/ fcgi://127.0.0.1:1/ require=127.0.0.1,::1\n"
+		 "ProxyPass /any/ fcgi://127.0.0.1:1/ require=0.0.0.0/0\n"
+		 "ProxyPass /g/ fcgi://127.0.0.1:1/\n");
+	check_acls(&table);
+	check_allows(cases, ARRAY_LEN(cases));
+	/* a peer of no known family, or none, matches no block */
+	memset(&none, 0, sizeof none);
+	assert_int_equal(route_acl_allows(&table, &table.routes[3], &none), 0);
+	assert_int_equal(route_acl_allows(&table, &table.routes[3], NULL), 0);
+	assert_int_equal(route_acl_allows(&table, &table.routes[0], NULL), 1);
+
+	parse_ok("ProxyPass /any6/ fcgi://127.0.0.1:1/ require=::/0\n"
+		 "ProxyPass /mask/ fcgi://127.0.0.1:1/ require=172.16.99.99/12,fe80::1234/10\n"
+		 "ProxyPass /mapped/ fcgi://127.0.0.1:1/ require=::ffff:100.64.0.0/106\n"
+		 "ProxyPass /partial/ fcgi://127.0.0.1:1/ require=10.1\n"
+		 "ProxyPass /g/ fcgi://127.0.0.1:1/\n");
+	check_acls(&table);
+	check_allows(cases2, ARRAY_LEN(cases2));
+}
+
+static void test_acl_global_modes(void **state)
+{
+	struct port_addr lo = peer_of("127.0.0.1");
+
+	(void)state;
+	parse_ok("ProxyPass /a fcgi://127.0.0.1:1/");
+	assert_int_equal(route_acl_allows(&table, &table.routes[0], &lo), 1);
+	assert_int_equal(route_acl_allows(&table, NULL, &lo), 1);
+
+	parse_ok("Require all denied\n"
+		 "ProxyPass /a fcgi://127.0.0.1:1/\n"
+		 "ProxyPass /b fcgi://127.0.0.1:1/ require=all\n"
+		 "StatusPage /s require=127.0.0.0/8\n");
+	assert_int_equal(route_acl_allows(&table, &table.routes[0], &lo), 0);
+	assert_int_equal(route_acl_allows(&table, NULL, &lo), 0);
+	assert_int_equal(route_acl_allows(&table, &table.routes[1], &lo), 1);
+	assert_int_equal(route_acl_allows(&table, &table.routes[2], &lo), 1);
+
+	parse_ok("Require all granted\nProxyPass /a fcgi://127.0.0.1:1/ require=none\n");
+	assert_int_equal(route_acl_allows(&table, NULL, &lo), 1);
+	assert_int_equal(route_acl_allows(&table, &table.routes[0], &lo), 0);
+}
+
+/* ---- LimitRequestBody ------------------------------------------------------- */
+
+static void test_limit_body(void **state)
+{
+	(void)state;
+	parse_ok("LimitRequestBody 0");
+	assert_int_equal(table.global_limit_body, 0);
+	parse_ok("LimitRequestBody 2147483647");
+	assert_int_equal(table.global_limit_body, 2147483647u);
+	parse_ok("limitrequestbody 1000\nLimitRequestBody 2000\n");
+	assert_int_equal(table.global_limit_body, 2000);
+	assert_int_equal(route_body_limit(&table, NULL), 2000);
+
+	parse_ok("LimitRequestBody 4096\n"
+		 "ProxyPass /a fcgi://127.0.0.1:1/ limitrequestbody=1\n"
+		 "ProxyPass /b balancer://c LimitRequestBody=2147483647 limitrequestbody=7\n"
+		 "StatusPage /s limitrequestbody=5\n"
+		 "ProxyPass /d fcgi://127.0.0.1:1/\n"
+		 "BalancerMember balancer://c fcgi://127.0.0.1:2/\n");
+	assert_int_equal(table.routes[0].limit_body, 1);
+	assert_int_equal(route_body_limit(&table, &table.routes[0]), 1);
+	assert_int_equal(route_body_limit(&table, &table.routes[1]), 7);
+	assert_int_equal(route_body_limit(&table, &table.routes[2]), 5);
+	assert_int_equal(table.routes[3].limit_body, 0);
+	assert_int_equal(route_body_limit(&table, &table.routes[3]), 4096);
+
+	parse_ok("ProxyPass /a fcgi://127.0.0.1:1/");
+	assert_int_equal(route_body_limit(&table, &table.routes[0]), 0);
+}
+
+/* ---- unix: sockets and StatusPage ------------------------------------------ */
+
+static void test_unix(void **state)
+{
+	static const struct {
+		const char *url, *path, *docroot;
+	} cases[] = {
+		{ "unix:/run/php/php-fpm.sock|fcgi://localhost/", "/run/php/php-fpm.sock", "/" },
+		{ "unix:/run/a.sock|fcgi://localhost", "/run/a.sock", "/" },
+		{ "UNIX:/a|FCGI://any-name.example:9000/var/www/", "/a", "/var/www/" },
+		{ "unix:/a|fcgi://[::1]/x/index.php", "/a", "/x/index.php" },
+		/* the host names nothing and is not checked, as in Apache */
+		{ "unix:/a|fcgi://a..b_c/", "/a", "/" },
+		{ "unix:/|fcgi://h/", "/", "/" },
+	};
+	char line[256];
+	const struct route_member *m;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		snprintf(line, sizeof line, "ProxyPass /p/ %s", cases[i].url);
+		parse_ok(line);
+		m = route_member(0);
+		assert_int_equal(m->addr.family, 0);
+		assert_int_equal(m->addr.port, 0);
+		assert_int_equal(m->host.len, 0);
+		assert_str(m->unix_path, cases[i].path);
+		assert_str(m->docroot, cases[i].docroot);
+	}
+	parse_ok("ProxyPass /p/ \"unix:/run/my app.sock|fcgi://localhost/srv/\" max=3 "
+		 "require=127.0.0.1\n"
+		 "<Proxy balancer://c>\n"
+		 "BalancerMember unix:/run/b.sock|fcgi://localhost/ lbfactor=3\n"
+		 "BalancerMember fcgi://127.0.0.1:9000/\n"
+		 "</Proxy>\n"
+		 "ProxyPass /tcp/ fcgi://127.0.0.1:9001/\n");
+	m = route_member(0);
+	assert_str(m->unix_path, "/run/my app.sock");
+	assert_int_equal(m->params.max, 3);
+	assert_acl(&table.routes[0].acl, ROUTE_ACL_IP, 0, 1);
+	m = &table.members[table.balancers[0].first_member];
+	assert_str(m->unix_path, "/run/b.sock");
+	assert_int_equal(m->params.lbfactor, 3);
+	assert_int_equal(m[1].unix_path.len, 0);
+	assert_int_equal(route_member(1)->unix_path.len, 0);
+	check_invariants(&table);
+}
+
+/* sun_path holds 108 bytes with the NUL: 107 of path at most. */
+static void test_unix_path_length(void **state)
+{
+	struct route_error err = { 0, "" };
+	char line[400], path[ROUTE_UNIX_PATH_MAX + 2];
+
+	(void)state;
+	memset(path, 'x', sizeof path);
+	path[0] = '/';
+	path[ROUTE_UNIX_PATH_MAX] = '\0';
+	snprintf(line, sizeof line, "ProxyPass /p unix:%s|fcgi://localhost/", path);
+	parse_ok(line);
+	assert_int_equal(route_member(0)->unix_path.len, ROUTE_UNIX_PATH_MAX);
+	path[ROUTE_UNIX_PATH_MAX] = 'x';
+	path[ROUTE_UNIX_PATH_MAX + 1] = '\0';
+	snprintf(line, sizeof line, "ProxyPass /p unix:%s|fcgi://localhost/", path);
+	assert_int_equal(parse_text(line, &err), -1);
+	assert_string_equal(err.msg, "socket path is too long (at most 107 bytes)");
+}
+
+static void test_status_page(void **state)
+{
+	int slash;
+
+	(void)state;
+	parse_ok("StatusPage /server-status\n"
+		 "statuspage /s/ require=127.0.0.1\n"
+		 "ProxyPass / fcgi://127.0.0.1:1/\n");
+	assert_int_equal(table.route_count, 3);
+	assert_int_equal(table.routes[0].kind, ROUTE_STATUS);
+	assert_str(table.routes[0].prefix, "/server-status");
+	assert_int_equal(table.routes[0].target, 0);
+	assert_int_equal(table.routes[1].kind, ROUTE_STATUS);
+	assert_acl(&table.routes[1].acl, ROUTE_ACL_IP, 0, 1);
+	assert_int_equal(table.member_count, 0 + 1);
+	assert_int_equal(route_match(&table, "/server-status", 14, &slash), 0);
+	assert_int_equal(route_match(&table, "/s", 2, &slash), 1);
+	assert_int_equal(slash, 1);
+}
+
+#define PPB "ProxyPass /a balancer://b "
+#define RKEYS "require, limitrequestbody"
+#define BAD_REQ(x) "bad address block '" x "' in require (expected all, none or ADDR[/BITS],...)"
+#define LRB_RANGE "0..2147483647"
+
+static void test_errors_access(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "Require", 1, "Require needs ip or all" },
+		{ "Require all", 1, "Require all takes granted or denied" },
+		{ "Require all maybe", 1, "Require all takes granted or denied" },
+		{ "Require all granted denied", 1, "Require all takes granted or denied" },
+		{ "Require ip", 1, "Require ip needs ADDR[/BITS]" },
+		{ "Require host example.com", 1, "unsupported Require 'host' (expected ip or all)" },
+		{ "Require not ip 10.0.0.1", 1, "unsupported Require 'not' (expected ip or all)" },
+		{ "Require ip 10.0.0.0/33", 1,
+		  "bad address block '10.0.0.0/33' (expected ADDR[/BITS])" },
+		{ "Require ip 10.0.0.1 example.com", 1,
+		  "bad address block 'example.com' (expected ADDR[/BITS])" },
+		{ "Require ip 10.0.0.0/8\nRequire all granted", 2, "conflicting Require lines" },
+		{ "Require all denied\n\nRequire ip 10.0.0.0/8", 3, "conflicting Require lines" },
+		{ "Require all denied\nRequire all granted", 2, "conflicting Require lines" },
+		{ "<Proxy balancer://b>\nRequire all denied", 2,
+		  "Require is not allowed inside <Proxy> (opened on line 1)" },
+		{ PP "require=", 1, BAD_REQ("") },
+		{ PP "require=10.0.0.0/8,", 1, BAD_REQ("") },
+		{ PP "require=,10.0.0.0/8", 1, BAD_REQ("") },
+		{ PP "require=all,10.0.0.0/8", 1, BAD_REQ("all") },
+		{ PP "require=10.0.0.0/8;192.168.0.0/16", 1, BAD_REQ("10.0.0.0/8;192.168.0.0/16") },
+		{ PP "require=granted", 1, BAD_REQ("granted") },
+		{ PP "require=::1/129", 1, BAD_REQ("::1/129") },
+		{ "ProxyPass /a ! require=all", 1, "too many arguments (ProxyPass PREFIX ! takes no keys)" },
+		{ "Redirect /a /b require=all", 1, "too many arguments to Redirect" },
+		{ "Redirect gone /a require=all", 1, "too many arguments (Redirect 410 takes no URL)" },
+		{ PPB "foo=1", 1, "unknown key 'foo' (ProxyPass to a balancer accepts: " RKEYS ")" },
+		{ PPB "lbmethod=bybusyness", 1,
+		  "key 'lbmethod' goes on ProxySet (ProxyPass to a balancer accepts: " RKEYS ")" },
+		{ PPB "Status=+H", 1,
+		  "key 'Status' goes on BalancerMember (ProxyPass to a balancer accepts: " RKEYS ")" },
+		{ PPB "require", 1, "expected key=value, got 'require'" },
+		{ PPB "require=x", 1, BAD_REQ("x") },
+		{ "StatusPage", 1, "StatusPage needs a PREFIX" },
+		{ "StatusPage status", 1, "prefix 'status' must start with '/'" },
+		{ "StatusPage /s max=1", 1, "unknown key 'max' (StatusPage accepts: " RKEYS ")" },
+		{ "StatusPage /s fcgi://h/", 1, "expected key=value, got 'fcgi://h/'" },
+		{ "<Proxy balancer://b>\nStatusPage /s", 2,
+		  "StatusPage is not allowed inside <Proxy> (opened on line 1)" },
+		{ "LimitRequestBody", 1, "LimitRequestBody needs one value (bytes, " LRB_RANGE ")" },
+		{ "LimitRequestBody 1 2", 1, "LimitRequestBody needs one value (bytes, " LRB_RANGE ")" },
+		{ "LimitRequestBody 2147483648", 1,
+		  "bad value '2147483648' for LimitRequestBody (expected " LRB_RANGE ")" },
+		{ "LimitRequestBody -1", 1, "bad value '-1' for LimitRequestBody (expected " LRB_RANGE ")" },
+		{ "LimitRequestBody 1k", 1, "bad value '1k' for LimitRequestBody (expected " LRB_RANGE ")" },
+		{ "<Proxy balancer://b>\n# c\nLimitRequestBody 1", 3,
+		  "LimitRequestBody is not allowed inside <Proxy> (opened on line 1)" },
+		{ PP "limitrequestbody=0", 1,
+		  "bad value '0' for limitrequestbody (expected 1..2147483647)" },
+		{ PP "limitrequestbody=2147483648", 1,
+		  "bad value '2147483648' for limitrequestbody (expected 1..2147483647)" },
+		{ PP "limitrequestbody=", 1, "bad value '' for limitrequestbody (expected 1..2147483647)" },
+		{ "StatusPage /s limitrequestbody=x", 1,
+		  "bad value 'x' for limitrequestbody (expected 1..2147483647)" },
+	};
+
+	(void)state;
+	check_errors(cases, ARRAY_LEN(cases));
+}
+
+static void test_errors_unix(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "ProxyPass /a unix:/run/a.sock", 1,
+		  "missing '|fcgi://HOST/' after the socket path in 'unix:/run/a.sock'" },
+		{ "ProxyPass /a unix:run/a.sock|fcgi://localhost/", 1,
+		  "socket path 'run/a.sock' must be absolute" },
+		{ "ProxyPass /a unix:|fcgi://localhost/", 1, "socket path '' must be absolute" },
+		{ "ProxyPass /a unix:/a|http://localhost/", 1,
+		  "unsupported backend 'http://localhost/' " UNSUPPORTED },
+		{ "ProxyPass /a unix:/a|unix:/b|fcgi://h/", 1,
+		  "unsupported backend 'unix:/b|fcgi://h/' " UNSUPPORTED },
+		{ "ProxyPass /a unix:/a|", 1, "unsupported backend '' " UNSUPPORTED },
+		{ "ProxyPass /a unix:/a|fcgi:///", 1, "missing host in 'fcgi:///'" },
+		{ "ProxyPass /a unix:/a|fcgi://h/x?y", 1, "backend 'fcgi://h/x?y' takes no query or fragment" },
+		{ "ProxyPass /a unix:/a|fcgi://h:0/", 1, "bad port '0' (expected 1..65535)" },
+		{ "ProxyPass /a unix:/a|fcgi://h/ lbfactor=2", 1,
+		  "unknown key 'lbfactor' (ProxyPass accepts: " KEYS_PP ")" },
+		{ "BalancerMember balancer://b unix:/a", 1,
+		  "missing '|fcgi://HOST/' after the socket path in 'unix:/a'" },
+	};
+
+	(void)state;
+	check_errors(cases, ARRAY_LEN(cases));
+}
+
+static void test_cidrs_full(void **state)
+{
+	struct route_error err = { 0, "" };
+	char want[96], line[64];
+	static struct route_table before;
+
+	(void)state;
+	snprintf(want, sizeof want, "too many address blocks (CONFIG_MAX_CIDRS=%d)",
+		 CONFIG_MAX_CIDRS);
+	fill_until_error("Require ip 10.%u.0.0/16", want);
+	assert_int_equal(table.cidr_count, CONFIG_MAX_CIDRS);
+	assert_acl(&table.global_acl, ROUTE_ACL_IP, 0, CONFIG_MAX_CIDRS);
+
+	fill_until_error("StatusPage /%u require=10.0.0.0/8", want);
+	assert_int_equal(table.cidr_count, CONFIG_MAX_CIDRS);
+	assert_int_equal(table.route_count, CONFIG_MAX_CIDRS);
+	check_acls(&table);
+
+	/* a Require ip line that does not fit adds none of its blocks */
+	route_begin(&parser, &table);
+	for (unsigned i = 1; i < CONFIG_MAX_CIDRS; i++) {
+		snprintf(line, sizeof line, "Require ip 10.%u.0.0/16", i);
+		assert_int_equal(route_parse_line(&parser, line, strlen(line), &err), 0);
+	}
+	before = table;
+	snprintf(line, sizeof line, "Require ip 11.0.0.0/8 12.0.0.0/8");
+	assert_int_equal(route_parse_line(&parser, line, strlen(line), &err), -1);
+	assert_string_equal(err.msg, want);
+	assert_memory_equal(&table, &before, sizeof table);
+	snprintf(line, sizeof line, "ProxyPass /x fcgi://127.0.0.1:1/ require=1.0.0.0/8,2.0.0.0/8");
+	assert_int_equal(route_parse_line(&parser, line, strlen(line), &err), -1);
+	assert_string_equal(err.msg, want);
+	assert_memory_equal(&table, &before, sizeof table);
+}
+
 /* ---- matching ---------------------------------------------------------------- */
 
 static void test_match(void **state)
@@ -797,6 +1305,18 @@ int main(void)
 		cmocka_unit_test(test_member_contiguity),
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_strings_shared),
+		cmocka_unit_test(test_require_directive),
+		cmocka_unit_test(test_require_key),
+		cmocka_unit_test(test_global_blocks_contiguous),
+		cmocka_unit_test(test_acl_allows),
+		cmocka_unit_test(test_acl_global_modes),
+		cmocka_unit_test(test_limit_body),
+		cmocka_unit_test(test_unix),
+		cmocka_unit_test(test_unix_path_length),
+		cmocka_unit_test(test_status_page),
+		cmocka_unit_test(test_errors_access),
+		cmocka_unit_test(test_errors_unix),
+		cmocka_unit_test(test_cidrs_full),
 		cmocka_unit_test(test_match),
 	};
 
