@@ -26,25 +26,31 @@ size_t log_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
 size_t log_format(char *buf, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * A compiled-out line still type-checks its arguments (and counts them as
+ * used), then vanishes: if (0) is dead code to every compiler.
+ */
+#define LOG_OFF(...) do { if (0) log_line(0, __VA_ARGS__); } while (0)
+
 #if CONFIG_LOG_LEVEL >= 1
 #define LOG_E(...) log_line(LOG_ERROR, __VA_ARGS__)
 #else
-#define LOG_E(...) ((void)0)
+#define LOG_E(...) LOG_OFF(__VA_ARGS__)
 #endif
 #if CONFIG_LOG_LEVEL >= 2
 #define LOG_W(...) log_line(LOG_WARN, __VA_ARGS__)
 #else
-#define LOG_W(...) ((void)0)
+#define LOG_W(...) LOG_OFF(__VA_ARGS__)
 #endif
 #if CONFIG_LOG_LEVEL >= 3
 #define LOG_I(...) log_line(LOG_INFO, __VA_ARGS__)
 #else
-#define LOG_I(...) ((void)0)
+#define LOG_I(...) LOG_OFF(__VA_ARGS__)
 #endif
 #if CONFIG_LOG_LEVEL >= 4
 #define LOG_D(...) log_line(LOG_DEBUG, __VA_ARGS__)
 #else
-#define LOG_D(...) ((void)0)
+#define LOG_D(...) LOG_OFF(__VA_ARGS__)
 #endif
 
 #endif

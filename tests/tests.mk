@@ -76,6 +76,7 @@ test-integration-asan: apps
 
 test: deps
 	$(MAKE) all check-nomalloc
+	$(MAKE) CONFIG=host-minimal      # every optional feature compiled out
 	$(MAKE) test-unit
 	$(MAKE) test-integration
 	$(MAKE) test-integration-asan
