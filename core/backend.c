@@ -102,11 +102,16 @@ static uint32_t put_get_values(uint8_t *dst)
 
 void backend_proven(struct backend *b)
 {
+	struct member_state *st = &gw_member_state[b->member];
+
 	b->probing = 0;
 	if (!b->proven) {
 		b->proven = 1;
-		gw_member_state[b->member].proven++;
+		st->proven++;
 	}
+	/* More workers than last learned: the app has grown; forget the limit. */
+	if (st->learned_max != 0 && st->proven > st->learned_max)
+		st->learned_max = 0;
 }
 
 /* Is a pooled connection still open? Anything but "would block" says no. */

@@ -1,10 +1,11 @@
 /*
  * fcgi.c - FastCGI 1.0 record codec.
  *
- * The decoder never copies payload: STDOUT/STDERR content is handed out as
- * slices of the caller's buffer. The only bytes it keeps are a partial
- * record header and the 8-byte END_REQUEST body, both in d->hdr, so it can
- * be fed any split of the stream, down to one byte per call.
+ * The decoder never copies payload: STDOUT/STDERR and GET_VALUES_RESULT
+ * content is handed out as slices of the caller's buffer. The only bytes
+ * it keeps are a partial record header and the 8-byte END_REQUEST body,
+ * both in d->hdr, so it can be fed any split of the stream, down to one
+ * byte per call.
  */
 #include "fcgi.h"
 
@@ -47,7 +48,7 @@ enum {
 /* Decoder states; 0 is "expecting a header" so a zeroed decoder works. */
 enum {
 	ST_HEADER = 0,
-	ST_CONTENT,     /* STDOUT/STDERR content: handed out as slices */
+	ST_CONTENT,     /* STDOUT/STDERR/VALUES content: handed out as slices */
 	ST_END_BODY,    /* collecting the 8-byte END_REQUEST body in hdr */
 	ST_SKIP,        /* content to drop (other records, END extra bytes) */
 	ST_PADDING,
@@ -161,6 +162,44 @@ static uint32_t get_be32(const uint8_t *p)
 	       ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
+/* One length field at p; 0 when avail is too short to hold it. */
+static size_t get_nv_len(const uint8_t *p, size_t avail, size_t *len)
+{
+	if (avail < NV_SHORT_BYTES)
+		return 0;
+	if (!(p[0] & NV_LONG_FLAG)) {
+		*len = p[0];
+		return NV_SHORT_BYTES;
+	}
+	if (avail < NV_LONG_BYTES)
+		return 0;
+	*len = get_be32(p) & FCGI_NV_LEN_MAX;  /* the flag is not length */
+	return NV_LONG_BYTES;
+}
+
+long fcgi_nv_next(const uint8_t *buf, size_t len, struct fcgi_nv *out)
+{
+	size_t name_len, value_len, n, pos;
+
+	if (len > LONG_MAX)
+		len = LONG_MAX;  /* the count must fit the return value */
+	pos = get_nv_len(buf, len, &name_len);
+	if (pos == 0)
+		return DECODE_NEED_MORE;
+	n = get_nv_len(buf + pos, len - pos, &value_len);
+	if (n == 0)
+		return DECODE_NEED_MORE;
+	pos += n;
+	/* Compared one at a time so 31-bit lengths cannot overflow a sum. */
+	if (name_len > len - pos || value_len > len - pos - name_len)
+		return DECODE_NEED_MORE;
+	out->name = buf + pos;
+	out->name_len = name_len;
+	out->value = buf + pos + name_len;
+	out->value_len = value_len;
+	return (long)(pos + name_len + value_len);
+}
+
 /* A record is over: report what it amounts to and expect a header. */
 static int finish_record(struct fcgi_decoder *d, struct fcgi_event *ev)
 {
@@ -210,11 +249,16 @@ static int start_record(struct fcgi_decoder *d, struct fcgi_event *ev)
 	d->padding = d->hdr[HDR_PADDING];
 	d->got = 0;
 	/*
-	 * Request id 0 is the management channel (GET_VALUES_RESULT, ...)
-	 * and other record types are not ours to act on: skip them. Output
-	 * for another request on this connection means the app is confused.
+	 * Request id 0 is the management channel: GET_VALUES_RESULT is handed
+	 * out (the caller learns the app's limits from it), the rest and
+	 * other record types are not ours to act on: skip them. Output for
+	 * another request on this connection means the app is confused.
 	 */
-	if (id == 0 || !is_for_request(type)) {
+	if (id == 0 && type == FCGI_GET_VALUES_RESULT) {
+		d->rec_type = type;
+		d->skip_type = type;  /* its end is reported as a skipped record */
+		d->state = ST_CONTENT;
+	} else if (id == 0 || !is_for_request(type)) {
 		d->rec_type = REC_SKIPPED;
 		d->skip_type = type;
 		d->state = ST_SKIP;
@@ -246,18 +290,34 @@ static int step_header(struct fcgi_decoder *d, const uint8_t *p, size_t avail,
 	return start_record(d, ev);
 }
 
+static uint8_t content_event(uint8_t rec_type)
+{
+	switch (rec_type) {
+	case FCGI_STDOUT:
+		return FCGI_EV_STDOUT;
+	case FCGI_STDERR:
+		return FCGI_EV_STDERR;
+	default:
+		return FCGI_EV_VALUES;
+	}
+}
+
 static int step_content(struct fcgi_decoder *d, const uint8_t *p, size_t avail,
 			size_t *used, struct fcgi_event *ev)
 {
 	size_t n = min_size(d->remaining, avail);
 
-	ev->type = d->rec_type == FCGI_STDOUT ? FCGI_EV_STDOUT : FCGI_EV_STDERR;
+	ev->type = content_event(d->rec_type);
 	ev->data = p;
 	ev->len = n;
 	d->remaining -= (uint32_t)n;
 	*used = n;
+	/*
+	 * STDOUT/STDERR end adds no event. An unpadded GET_VALUES_RESULT ends
+	 * here: its OTHER event takes the type and keeps this piece in data/len.
+	 */
 	if (d->remaining == 0)
-		(void)content_done(d, ev);  /* STDOUT/STDERR end adds no event */
+		(void)content_done(d, ev);
 	return STEP_EVENT;
 }
 

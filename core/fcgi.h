@@ -70,6 +70,23 @@ size_t fcgi_nv_size(size_t name_len, size_t value_len);
  */
 size_t fcgi_put_nv_lengths(uint8_t *dst, size_t name_len, size_t value_len);
 
+/* One name-value pair read by fcgi_nv_next(): slices of its buffer. */
+struct fcgi_nv {
+	const uint8_t *name;
+	size_t name_len;
+	const uint8_t *value;
+	size_t value_len;
+};
+
+/*
+ * Read the pair at the start of buf[0..len) (§3.4: each length is one byte
+ * below 128, else four bytes whose top bit is a flag, not part of the
+ * length). Returns bytes consumed (> 0) with out filled, or -2 when the
+ * pair does not fit in buf (len 0 included). Every byte string starts a
+ * well-formed pair, so -1 (malformed) is not returned today.
+ */
+long fcgi_nv_next(const uint8_t *buf, size_t len, struct fcgi_nv *out);
+
 /* What fcgi_decode() found. */
 enum fcgi_event_type {
 	FCGI_EV_NONE = 0,       /* consumed framing only; call again */
@@ -77,12 +94,13 @@ enum fcgi_event_type {
 	FCGI_EV_STDERR,         /* data/len: a piece of STDERR content */
 	FCGI_EV_END,            /* app_status, protocol_status are set */
 	FCGI_EV_OTHER,          /* a whole record of another type was skipped */
+	FCGI_EV_VALUES,         /* data/len: a piece of GET_VALUES_RESULT content */
 };
 
 struct fcgi_event {
 	uint8_t type;           /* enum fcgi_event_type */
 	uint8_t protocol_status;
-	uint8_t record_type;    /* FCGI_EV_OTHER: the skipped record's type */
+	uint8_t record_type;    /* FCGI_EV_OTHER: the record's wire type */
 	const uint8_t *data;
 	size_t len;
 	uint32_t app_status;
@@ -106,10 +124,19 @@ void fcgi_decoder_init(struct fcgi_decoder *d, uint16_t request_id);
  * bytes consumed (> 0) with ev filled (FCGI_EV_NONE when only framing was
  * eaten), -2 when len is 0, or -1 on a protocol error (wrong version, a
  * STDOUT/STDERR/END_REQUEST for another request id, a malformed
- * END_REQUEST). STDOUT/STDERR slices point into buf. A zero-length STDOUT
- * record (end of stream) gives no event. After FCGI_EV_END, bytes that
- * follow belong to the next request (or are an error for the caller).
- * After -1 the stream is out of step: every later call returns -1 too.
+ * END_REQUEST). STDOUT/STDERR/VALUES slices point into buf. A zero-length
+ * STDOUT record (end of stream) gives no event.
+ *
+ * The content of a GET_VALUES_RESULT on request id 0 comes out as VALUES
+ * pieces; its end is still an FCGI_EV_OTHER (record_type
+ * FCGI_GET_VALUES_RESULT). When that record has no padding, its last
+ * content piece and its end are one call, so that OTHER event carries the
+ * last piece in data/len (len 0 otherwise): collect data/len from VALUES
+ * and from this OTHER alike. Other records' OTHER events have len 0.
+ *
+ * After FCGI_EV_END, bytes that follow belong to the next request (or are
+ * an error for the caller). After -1 the stream is out of step: every
+ * later call returns -1 too.
  */
 long fcgi_decode(struct fcgi_decoder *d, const uint8_t *buf, size_t len,
 		 struct fcgi_event *ev);

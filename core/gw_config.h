@@ -17,6 +17,10 @@
 #if CONFIG_HEADER_MAX_BYTES + GW_MIN_BODY_WINDOW > CONFIG_CLIENT_IN_BUF
 #error "CLIENT_IN_BUF must exceed HEADER_MAX_BYTES by at least 256 bytes: the head is parsed in place and the body streams behind it"
 #endif
+/* A chunked body is spooled behind the head: the limit must be reachable. */
+#if CONFIG_CHUNKED_BODY_MAX + CONFIG_HEADER_MAX_BYTES > CONFIG_CLIENT_IN_BUF
+#error "CHUNKED_BODY_MAX + HEADER_MAX_BYTES must not exceed CLIENT_IN_BUF: the chunked body is spooled behind the head"
+#endif
 #if CONFIG_REQUEST_LINE_MAX > CONFIG_HEADER_MAX_BYTES
 #error "REQUEST_LINE_MAX must not exceed HEADER_MAX_BYTES"
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "member.h"
+#include "port.h"
 
 struct member_state gw_member_state[CONFIG_MAX_MEMBERS];
 
@@ -87,6 +88,14 @@ void member_failed(const struct route_table *t, unsigned m, uint32_t now)
 	st->error_until = now + retry;
 }
 
+void member_learn_capacity(const struct route_table *t, unsigned m, unsigned proven, uint32_t now)
+{
+	struct member_state *st = &gw_member_state[m];
+
+	st->learned_max = (uint16_t)proven;
+	st->learned_until = now + t->members[m].params.ttl_ms;
+}
+
 void member_ok(unsigned m)
 {
 	gw_member_state[m].in_error = 0;
@@ -94,10 +103,16 @@ void member_ok(unsigned m)
 
 unsigned member_max_conns(const struct route_table *t, unsigned m)
 {
+	const struct member_state *st = &gw_member_state[m];
 	unsigned max = t->members[m].params.max;
-	unsigned learned = gw_member_state[m].learned_max;
+	unsigned learned = st->learned_max;
 
 	if (max == 0 || max > CONFIG_BACKEND_SLOTS)
 		max = CONFIG_BACKEND_SLOTS;
+	/* What the app declared caps it too; after ttl= a learned limit lets one more connection try its luck. */
+	if (learned != 0 && (int32_t)(port_now_ms() - st->learned_until) >= 0)
+		learned++;
+	if (st->declared_max != 0 && st->declared_max < max)
+		max = st->declared_max;
 	return learned != 0 && learned < max ? learned : max;
 }

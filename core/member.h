@@ -17,6 +17,8 @@ struct member_state {
 	uint16_t conns;         /* connections open: connecting, active or idle */
 	uint16_t proven;        /* open connections an app worker has taken */
 	uint16_t learned_max;   /* connections the app serves at once, 0: unknown */
+	uint32_t learned_until; /* port_now_ms() when that limit is tried again */
+	uint16_t declared_max;  /* FCGI_MAX_CONNS / FCGI_MAX_REQS the app gave, 0: none */
 	int32_t lbstatus;       /* byrequests' running credit */
 	uint32_t requests;      /* requests sent */
 	uint32_t failures;      /* connect failures and refusals */
@@ -40,6 +42,12 @@ int member_pick(const struct route_table *t, const struct route *r, uint32_t now
 
 /* A connect to m failed: error state for its retry= time (none when 0). */
 void member_failed(const struct route_table *t, unsigned m, uint32_t now);
+
+/*
+ * No worker took a new connection while `proven` others were served: cap
+ * the member there for ttl= (then a probe may find the app has grown).
+ */
+void member_learn_capacity(const struct route_table *t, unsigned m, unsigned proven, uint32_t now);
 
 /* A connect to m worked: it leaves the error state. */
 void member_ok(unsigned m);

@@ -406,6 +406,43 @@ static void deliver_body(struct client *c, struct backend *b)
 		c->resp_left -= avail;
 }
 
+/* A number in a GET_VALUES_RESULT value; 0 when it is not one. */
+static unsigned parse_count(const uint8_t *p, size_t n)
+{
+	unsigned v = 0;
+
+	if (n == 0 || n > 5)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned)(p[i] - '0');
+	}
+	return v > UINT16_MAX ? UINT16_MAX : v;
+}
+
+/*
+ * FCGI_MAX_CONNS and FCGI_MAX_REQS from a piece of GET_VALUES_RESULT cap
+ * the member's connections. A pair split across pieces is not read (the
+ * answer is a few dozen bytes and comes in one piece in practice).
+ */
+static void take_values(struct backend *b, const uint8_t *p, size_t len)
+{
+	struct member_state *st = &gw_member_state[b->member];
+	struct fcgi_nv nv;
+	long n;
+
+	while ((n = fcgi_nv_next(p, len, &nv)) > 0) {
+		unsigned v = parse_count(nv.value, nv.value_len);
+		int is_max = (nv.name_len == 14 && memcmp(nv.name, "FCGI_MAX_CONNS", 14) == 0) ||
+			     (nv.name_len == 13 && memcmp(nv.name, "FCGI_MAX_REQS", 13) == 0);
+		if (is_max && v > 0 && (st->declared_max == 0 || v < st->declared_max))
+			st->declared_max = (uint16_t)v;
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
 /* END_REQUEST said CANT_MPX_CONN, OVERLOADED or UNKNOWN_ROLE before any answer. */
 static void refused(struct client *c, struct backend *b)
 {
@@ -435,10 +472,15 @@ static int decode_records(struct client *c, struct backend *b)
 		} else if (ev.type == FCGI_EV_STDERR) {
 			LOG_W("app stderr: %.*s", (int)(ev.len && ev.data[ev.len - 1] == '\n' ? ev.len - 1 : ev.len),
 			      (const char *)ev.data);
-		} else if (ev.type == FCGI_EV_OTHER && b->probing) {
-			/* GET_VALUES_RESULT (or UNKNOWN_TYPE): a worker reads this connection */
-			backend_proven(b);
-			b->deadline = slot_deadline(b->timeout_ms);
+		} else if (ev.type == FCGI_EV_VALUES) {
+			take_values(b, ev.data, ev.len);
+		} else if (ev.type == FCGI_EV_OTHER) {
+			take_values(b, ev.data, ev.len);        /* len 0 but for GET_VALUES_RESULT */
+			if (b->probing) {
+				/* GET_VALUES_RESULT (or UNKNOWN_TYPE): a worker reads this connection */
+				backend_proven(b);
+				b->deadline = slot_deadline(b->timeout_ms);
+			}
 		} else if (ev.type == FCGI_EV_END) {
 			b->ended = 1;
 			b->keep = ev.protocol_status == FCGI_REQUEST_COMPLETE;
@@ -738,7 +780,7 @@ static void probe_timeout(struct client *c, struct backend *b)
 	}
 	if (st->learned_max != st->proven)
 		LOG_I("member %u serves %u connections at once; using no more", b->member, st->proven);
-	st->learned_max = st->proven;
+	member_learn_capacity(gw_routes, b->member, st->proven, port_now_ms());
 	c->deadline = slot_deadline(b->timeout_ms);
 	backend_close(b);
 	detach(c);

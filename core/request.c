@@ -235,6 +235,10 @@ void request_respond_error(struct client *c, unsigned status, const char *why)
 	/* Unread body bytes would be taken for the next request: close. */
 	if (c->body_left > 0)
 		c->keep_alive = 0;
+	/* After a malformed or oversized request nothing on the line is trusted. */
+	if (status == 400 || status == 408 || status == 413 || status == 414 ||
+	    status == 431 || status == 501 || status == 505)
+		c->keep_alive = 0;
 	respond(c, status, NULL, 0, NULL, 0);
 }
 
@@ -270,14 +274,37 @@ static int same_text(const char *s, size_t n, const char *lit)
 	return http_slice_eq(sl, lit);
 }
 
-/* Is host[:port] this gateway: its local address, localhost or a SERVER_NAMES entry? */
+/* Is name[0..n) one of the space-separated SERVER_NAMES entries? */
+static int is_server_name(const char *name, size_t n)
+{
+	const char *names = CONFIG_SERVER_NAMES;
+
+	while (*names != '\0') {
+		size_t len = 0;
+		while (*names == ' ')
+			names++;
+		while (names[len] != '\0' && names[len] != ' ')
+			len++;
+		if (len > 0 && len == n &&
+		    memcmp(names, name, n) == 0)
+			return 1;
+		names += len;
+	}
+	return 0;
+}
+
+/*
+ * Is the authority host[:port] this gateway: a SERVER_NAMES entry as
+ * written, or the local address / localhost / a name, with no port or
+ * the local port.
+ */
 static int is_own_authority(const struct client *c, const char *a, size_t n)
 {
 	char ip[48], port[8];
-	const char *names = CONFIG_SERVER_NAMES;
 	size_t host_len = n, iplen;
 
-	/* Split off ":port" (after a ']' for IPv6) and check it is ours. */
+	if (is_server_name(a, n))
+		return 1;
 	for (size_t i = n; i > 0; i--) {
 		if (a[i - 1] == ']')
 			break;
@@ -296,21 +323,7 @@ static int is_own_authority(const struct client *c, const char *a, size_t n)
 	} else if (host_len == iplen && memcmp(a, ip, iplen) == 0) {
 		return 1;
 	}
-	if (same_text(a, host_len, "localhost"))
-		return 1;
-	while (*names != '\0') {
-		size_t len = 0;
-		while (*names == ' ')
-			names++;
-		while (names[len] != '\0' && names[len] != ' ')
-			len++;
-		if (len == host_len && memcmp(a, names, len) == 0)
-			return 1;
-		if (len == n && memcmp(a, names, len) == 0)
-			return 1;
-		names += len;
-	}
-	return 0;
+	return same_text(a, host_len, "localhost") || is_server_name(a, host_len);
 }
 
 /*

@@ -274,3 +274,44 @@ def run(argv, timeout=60, **kw):
     """Run a short-lived command; CompletedProcess with text output."""
     return subprocess.run([str(a) for a in argv], stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=timeout, **kw)
+
+
+# --- helpers of the backend / status tests ------------------------------------
+
+TESTAPP_READY = "testapp listening on"
+
+
+def spawn_testapp(name, logdir, port=0, max_conns=None):
+    """An fcgi-testapp of the caller's own on 127.0.0.1:PORT (0: a port it
+    picks itself, read back from its readiness line). The caller stops it
+    with app.proc.stop(). RuntimeError when it does not come up."""
+    argv = [APPS / "fcgi-testapp", "--listen", f"{LOOPBACK}:{port}"]
+    if max_conns is not None:
+        argv += ["--max-conns", str(max_conns)]
+    proc = Proc(name, argv, Path(logdir) / f"{name}-{time.monotonic_ns()}.log")
+    ready = re.compile(re.escape(TESTAPP_READY) + r" 127\.0\.0\.1:(\d+)")
+    deadline = time.monotonic() + APP_START_TIMEOUT
+    while proc.alive() and time.monotonic() < deadline:
+        m = ready.search(proc.output())
+        if m:
+            return App(name, int(m.group(1)), proc)
+        time.sleep(0.02)
+    proc.stop()
+    raise RuntimeError(f"{name} did not print its readiness line; {proc.describe()}")
+
+
+def gateway_status(gw, path="/status"):
+    """The gateway's status page (a StatusPage route at path) as a dict."""
+    r = gw.get(path)
+    assert r.status == 200, r
+    return json.loads(r.body)
+
+
+def status_member(status, port=None, balancer=None, address=None):
+    """The one member of a status dict at 127.0.0.1:port (or at address),
+    in the given balancer (None: a lone ProxyPass member)."""
+    where = address if address is not None else f"{LOOPBACK}:{port}"
+    found = [m for m in status["members"]
+             if m["address"] == where and m.get("balancer") == balancer]
+    assert len(found) == 1, f"member {where} balancer={balancer}: {status['members']}"
+    return found[0]

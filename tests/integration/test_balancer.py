@@ -2,9 +2,12 @@
 <Proxy balancer://NAME/> block of BalancerMember lines (lbmethod
 byrequests by default), counted by each member's /stats."""
 
+import time
+
 import pytest
 
-from support import app_stats, free_port
+from httpc import Conn, build_request
+from support import app_stats, free_port, gateway_status, status_member
 
 
 def app_requests(app):
@@ -101,3 +104,42 @@ def test_lbmethod_set_with_proxyset(gateway, testapp_pair, method):
     gw = gateway(*conf)
     counts = served(testapp_pair, send(gw, 10))
     assert sum(counts) == 10
+
+
+def test_lbfactor_1_to_3_over_400_requests(gateway, testapp_pair):
+    a, b = testapp_pair
+    gw = gateway(*balancer_conf([f"{a.url()} lbfactor=1", f"{b.url()} lbfactor=3"]))
+    counts = served(testapp_pair, send(gw, 400))
+    assert sum(counts) == 400
+    # Within 5 % of each share of 100:300.
+    assert 95 <= counts[0] <= 105 and 285 <= counts[1] <= 315, counts
+
+
+def test_bybusyness_avoids_the_member_stuck_on_a_slow_request(gateway, testapp_pair):
+    conf = balancer_conf([a.url() for a in testapp_pair])
+    conf += ["ProxySet balancer://pair lbmethod=bybusyness", "StatusPage /status"]
+    gw = gateway(*conf)
+    ports = [a.port for a in testapp_pair]
+    slow = Conn(gw.port, timeout=10)
+    busy = []
+
+    def go():
+        slow.send(build_request("GET", "/b/slow?ms=3000"))
+        deadline = time.monotonic() + 2
+        while not busy and time.monotonic() < deadline:
+            st = gateway_status(gw)
+            busy.extend(i for i, p in enumerate(ports)
+                        if status_member(st, p, "pair")["busy"] == 1)
+        assert len(busy) == 1, gateway_status(gw)
+        send(gw, 10)()
+
+    try:
+        counts = served(testapp_pair, go)
+        # The slow request on one member, all 10 quick ones on the other.
+        expected = [1, 1]
+        expected[1 - busy[0]] = 10
+        assert counts == expected, f"slow request on member {busy[0]}; counts {counts}"
+        r = slow.read_response()
+        assert r.status == 200 and r.body == b"slow done\n", r
+    finally:
+        slow.close()

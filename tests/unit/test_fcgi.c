@@ -207,14 +207,23 @@ static void put_stdout(struct stream *s, uint16_t id, const uint8_t *data,
 }
 
 struct result {
-	uint8_t out[80000], err[256];
-	size_t out_len, err_len;
+	uint8_t out[80000], err[256], values[256];
+	size_t out_len, err_len, values_len;
 	unsigned others, ends, nones;
+	unsigned values_events, values_ends;  /* VALUES; OTHER for a GVR */
 	uint32_t app_status;
 	uint8_t protocol_status;
 	int error;
 	size_t end_at;          /* stream offset just past the END_REQUEST */
 };
+
+static void append_values(struct result *r, const struct fcgi_event *ev)
+{
+	assert_true(r->values_len + ev->len <= sizeof(r->values));
+	if (ev->len > 0)
+		memcpy(r->values + r->values_len, ev->data, ev->len);
+	r->values_len += ev->len;
+}
 
 static void collect(struct result *r, const struct fcgi_event *ev,
 		    size_t offset)
@@ -236,8 +245,19 @@ static void collect(struct result *r, const struct fcgi_event *ev,
 		r->protocol_status = ev->protocol_status;
 		r->end_at = offset;
 		break;
+	case FCGI_EV_VALUES:
+		assert_true(ev->len > 0);
+		r->values_events++;
+		append_values(r, ev);
+		break;
 	case FCGI_EV_OTHER:
 		r->others++;
+		if (ev->record_type == FCGI_GET_VALUES_RESULT) {
+			r->values_ends++;
+			append_values(r, ev);  /* last piece when unpadded */
+		} else {
+			assert_int_equal(ev->len, 0);
+		}
 		break;
 	case FCGI_EV_NONE:
 		r->nones++;
@@ -262,8 +282,11 @@ static void feed_chunk(struct fcgi_decoder *d, const uint8_t *chunk,
 			return;
 		}
 		assert_true(n > 0 && (size_t)n <= len - pos);
-		if (ev.type == FCGI_EV_STDOUT || ev.type == FCGI_EV_STDERR) {
+		if (ev.type == FCGI_EV_STDOUT || ev.type == FCGI_EV_STDERR ||
+		    ev.type == FCGI_EV_VALUES)
 			assert_true(ev.len > 0);
+		if (ev.len > 0) {
+			/* Every piece is a slice of what this call consumed. */
 			assert_true(ev.data >= chunk + pos);
 			assert_true(ev.data + ev.len <= chunk + pos + (size_t)n);
 		}
@@ -300,19 +323,29 @@ static const char body_text[] =
 	"Content-Type: text/plain\r\n\r\nhello, world; this is the body "
 	"of a FastCGI response split over records.";
 
+/* Two GET_VALUES_RESULT answers: one padded, one not. */
+static const uint8_t gv_padded[] = {
+	15, 1, 'F', 'C', 'G', 'I', '_', 'M', 'P', 'X', 'S', '_', 'C', 'O', 'N',
+	'N', 'S', '0',
+};
+static const uint8_t gv_unpadded[] = {
+	13, 2, 'F', 'C', 'G', 'I', '_', 'M', 'A', 'X', '_', 'R', 'E', 'Q', 'S',
+	'1', '6',
+};
+
 /* STDOUT (padded), STDERR, unknown type, management, empty STDOUT, END. */
 static void build_mixed(struct stream *s)
 {
-	static const uint8_t gv[] = { 14, 1, 'F', 'C', 'G', 'I', '_', 'M',
-				      'P', 'X', 'S', '_', 'C', 'O', 'N', 'N',
-				      '0' };
 	const uint8_t *b = (const uint8_t *)body_text;
 	size_t blen = sizeof(body_text) - 1;
 
 	put_record(s, FCGI_STDOUT, REQ_ID, b, 20, fcgi_padding(20));
 	put_record(s, FCGI_STDERR, REQ_ID, "warn\n", 5, 3);
 	put_record(s, 42, REQ_ID, "xyz", 3, 0);
-	put_record(s, FCGI_GET_VALUES_RESULT, 0, gv, sizeof(gv), 7);
+	put_record(s, FCGI_GET_VALUES_RESULT, 0, gv_padded,
+		   sizeof(gv_padded), fcgi_padding(sizeof(gv_padded)));
+	put_record(s, FCGI_GET_VALUES_RESULT, 0, gv_unpadded,
+		   sizeof(gv_unpadded), 0);
 	put_record(s, FCGI_STDOUT, REQ_ID, b + 20, 0, 0);  /* no event */
 	put_record(s, FCGI_STDOUT, REQ_ID, b + 20, 13, 0); /* unpadded */
 	put_record(s, FCGI_STDERR, REQ_ID, "", 0, 2);
@@ -328,7 +361,14 @@ static void check_mixed(const struct result *r, const struct stream *s)
 	assert_memory_equal(r->out, body_text, r->out_len);
 	assert_int_equal(r->err_len, 5);
 	assert_memory_equal(r->err, "warn\n", 5);
-	assert_int_equal(r->others, 2);
+	assert_int_equal(r->values_len,
+			 sizeof(gv_padded) + sizeof(gv_unpadded));
+	assert_memory_equal(r->values, gv_padded, sizeof(gv_padded));
+	assert_memory_equal(r->values + sizeof(gv_padded), gv_unpadded,
+			    sizeof(gv_unpadded));
+	assert_true(r->values_events >= 1);
+	assert_int_equal(r->values_ends, 2);
+	assert_int_equal(r->others, 3);
 	assert_int_equal(r->ends, 1);
 	assert_int_equal(r->app_status, 0x01020304);
 	assert_int_equal(r->protocol_status, FCGI_REQUEST_COMPLETE);
@@ -533,6 +573,219 @@ static void test_decode_skips_id_zero(void **state)
 	assert_int_equal(ev.type, FCGI_EV_OTHER);
 }
 
+/* GET_VALUES_RESULT: the piece, then the padding eaten with the end. */
+static void test_decode_values_padded(void **state)
+{
+	struct stream s = { stream_buf, 0, sizeof(stream_buf) };
+	struct fcgi_decoder d;
+	struct fcgi_event ev;
+
+	(void)state;
+	put_record(&s, FCGI_GET_VALUES_RESULT, 0, gv_padded, sizeof(gv_padded),
+		   6);
+	fcgi_decoder_init(&d, REQ_ID);
+	assert_int_equal(fcgi_decode(&d, s.p, s.len, &ev), 26);
+	assert_int_equal(ev.type, FCGI_EV_VALUES);
+	assert_ptr_equal(ev.data, s.p + 8);
+	assert_int_equal(ev.len, sizeof(gv_padded));
+	assert_int_equal(fcgi_decode(&d, s.p + 26, s.len - 26, &ev), 6);
+	assert_int_equal(ev.type, FCGI_EV_OTHER);
+	assert_int_equal(ev.record_type, FCGI_GET_VALUES_RESULT);
+	assert_int_equal(ev.len, 0);
+}
+
+/* Unpadded, the last piece and the end are one call: OTHER carries it. */
+static void test_decode_values_unpadded(void **state)
+{
+	struct stream s = { stream_buf, 0, sizeof(stream_buf) };
+	struct fcgi_decoder d;
+	struct fcgi_event ev;
+
+	(void)state;
+	put_record(&s, FCGI_GET_VALUES_RESULT, 0, gv_unpadded,
+		   sizeof(gv_unpadded), 0);
+	fcgi_decoder_init(&d, REQ_ID);
+	assert_int_equal(fcgi_decode(&d, s.p, 10, &ev), 10);
+	assert_int_equal(ev.type, FCGI_EV_VALUES);
+	assert_ptr_equal(ev.data, s.p + 8);
+	assert_int_equal(ev.len, 2);
+	assert_int_equal(fcgi_decode(&d, s.p + 10, s.len - 10, &ev),
+			 (long)s.len - 10);
+	assert_int_equal(ev.type, FCGI_EV_OTHER);
+	assert_int_equal(ev.record_type, FCGI_GET_VALUES_RESULT);
+	assert_ptr_equal(ev.data, s.p + 10);
+	assert_int_equal(ev.len, sizeof(gv_unpadded) - 2);
+}
+
+/* An empty GET_VALUES_RESULT is only its end, at every split. */
+static void test_decode_values_empty(void **state)
+{
+	static const uint8_t pads[] = { 0, 3 };
+	static struct result r;
+	size_t i, cut[1];
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(pads); i++) {
+		struct stream s = { stream_buf, 0, sizeof(stream_buf) };
+
+		put_record(&s, FCGI_GET_VALUES_RESULT, 0, NULL, 0, pads[i]);
+		put_record(&s, FCGI_STDOUT, REQ_ID, "ok", 2, 6);
+		decode_split(&s, NULL, 0, &r);
+		assert_false(r.error);
+		assert_int_equal(r.values_events, 0);
+		assert_int_equal(r.values_len, 0);
+		assert_int_equal(r.values_ends, 1);
+		assert_int_equal(r.others, 1);
+		assert_int_equal(r.out_len, 2);
+		for (cut[0] = 1; cut[0] < s.len; cut[0]++) {
+			decode_split(&s, cut, 1, &r);
+			assert_int_equal(r.values_events, 0);
+			assert_int_equal(r.values_ends, 1);
+			assert_int_equal(r.others, 1);
+			assert_int_equal(r.out_len, 2);
+		}
+	}
+}
+
+/* GET_VALUES_RESULT on a request id is not the management answer: skipped. */
+static void test_decode_values_needs_id_zero(void **state)
+{
+	struct stream s = { stream_buf, 0, sizeof(stream_buf) };
+	struct fcgi_decoder d;
+	struct fcgi_event ev;
+
+	(void)state;
+	put_record(&s, FCGI_GET_VALUES_RESULT, REQ_ID, gv_unpadded,
+		   sizeof(gv_unpadded), 0);
+	fcgi_decoder_init(&d, REQ_ID);
+	assert_int_equal(fcgi_decode(&d, s.p, s.len, &ev), (long)s.len);
+	assert_int_equal(ev.type, FCGI_EV_OTHER);
+	assert_int_equal(ev.record_type, FCGI_GET_VALUES_RESULT);
+	assert_int_equal(ev.len, 0);
+}
+
+/* ---- name-value pairs -------------------------------------------------- */
+
+/* The test's own length encoder; long_form forces 4 bytes (§3.4). */
+static size_t enc_nv_len(uint8_t *p, size_t len, int long_form)
+{
+	if (!long_form) {
+		p[0] = (uint8_t)len;
+		return 1;
+	}
+	p[0] = (uint8_t)(0x80 | (len >> 24));
+	p[1] = (uint8_t)(len >> 16);
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	return 4;
+}
+
+struct nv_case {
+	const char *what;
+	size_t name_len, value_len;
+	int name_long, value_long;
+};
+
+static void test_nv_next(void **state)
+{
+	static const struct nv_case cases[] = {
+		{ "short, short", 14, 1, 0, 0 },
+		{ "empty name and value", 0, 0, 0, 0 },
+		{ "empty name", 0, 5, 0, 0 },
+		{ "empty value", 9, 0, 0, 0 },
+		{ "127 both", 127, 127, 0, 0 },
+		{ "long name", 128, 3, 1, 0 },
+		{ "long value", 2, 300, 0, 1 },
+		{ "long both", 1000, 70000, 1, 1 },
+		{ "small length in long form", 3, 0, 1, 1 },
+	};
+	static uint8_t buf[80000];
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		const struct nv_case *c = &cases[i];
+		struct fcgi_nv nv;
+		size_t n = 0, name_at, value_at, j;
+		uint8_t *piece;
+
+		n += enc_nv_len(buf + n, c->name_len, c->name_long);
+		n += enc_nv_len(buf + n, c->value_len, c->value_long);
+		name_at = n;
+		for (j = 0; j < c->name_len; j++)
+			buf[n++] = (uint8_t)('a' + j % 26);
+		value_at = n;
+		for (j = 0; j < c->value_len; j++)
+			buf[n++] = (uint8_t)('0' + j % 10);
+		assert_true(n < sizeof(buf));
+		buf[n] = 0x77;  /* the next pair's first byte: not eaten */
+		if (fcgi_nv_next(buf, n + 1, &nv) != (long)n)
+			fail_msg("%s: wrong length", c->what);
+		assert_ptr_equal(nv.name, buf + name_at);
+		assert_int_equal(nv.name_len, c->name_len);
+		assert_ptr_equal(nv.value, buf + value_at);
+		assert_int_equal(nv.value_len, c->value_len);
+		/* Cut anywhere short of the end, in an exact-size buffer. */
+		for (k = 0; k <= n; k++) {
+			piece = malloc(k + 1);
+			assert_non_null(piece);
+			memcpy(piece, buf, k);
+			if (fcgi_nv_next(piece, k, &nv) != (k < n ? -2 : (long)n))
+				fail_msg("%s: cut at %zu", c->what, k);
+			free(piece);
+		}
+	}
+}
+
+/* The flag bit is not part of a length: all ones reads as 2^31 - 1. */
+static void test_nv_next_top_bit(void **state)
+{
+	static const uint8_t huge[] = { 0xff, 0xff, 0xff, 0xff, 0, 'x' };
+	static const uint8_t flag_only[] = { 0x80, 0, 0, 0, 0x80, 0, 0, 1, 'v' };
+	struct fcgi_nv nv;
+
+	(void)state;
+	assert_int_equal(fcgi_nv_next(huge, sizeof(huge), &nv), -2);
+	assert_int_equal(fcgi_nv_next(flag_only, sizeof(flag_only), &nv), 9);
+	assert_int_equal(nv.name_len, 0);
+	assert_int_equal(nv.value_len, 1);
+	assert_memory_equal(nv.value, "v", 1);
+	assert_int_equal(fcgi_nv_next(NULL, 0, &nv), -2);
+}
+
+/* The answers in the mixed stream, back to back, read pair by pair. */
+static void test_nv_next_walk(void **state)
+{
+	static const struct {
+		const uint8_t *p;
+		size_t len;
+		const char *name, *value;
+	} answers[] = {
+		{ gv_padded, sizeof(gv_padded), "FCGI_MPXS_CONNS", "0" },
+		{ gv_unpadded, sizeof(gv_unpadded), "FCGI_MAX_REQS", "16" },
+	};
+	uint8_t buf[sizeof(gv_padded) + sizeof(gv_unpadded)];
+	struct fcgi_nv nv;
+	size_t i, pos = 0;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(answers); i++) {
+		memcpy(buf + pos, answers[i].p, answers[i].len);
+		pos += answers[i].len;
+	}
+	for (i = 0, pos = 0; i < ARRAY_LEN(answers); i++) {
+		long n = fcgi_nv_next(buf + pos, sizeof(buf) - pos, &nv);
+
+		assert_int_equal(n, (long)answers[i].len);
+		assert_int_equal(nv.name_len, strlen(answers[i].name));
+		assert_memory_equal(nv.name, answers[i].name, nv.name_len);
+		assert_int_equal(nv.value_len, strlen(answers[i].value));
+		assert_memory_equal(nv.value, answers[i].value, nv.value_len);
+		pos += (size_t)n;
+	}
+	assert_int_equal(pos, sizeof(buf));
+}
+
 struct error_case {
 	const char *what;
 	uint8_t version, type;
@@ -617,6 +870,13 @@ int main(void)
 		cmocka_unit_test(test_decode_stops_after_end),
 		cmocka_unit_test(test_decode_long_end_request),
 		cmocka_unit_test(test_decode_skips_id_zero),
+		cmocka_unit_test(test_decode_values_padded),
+		cmocka_unit_test(test_decode_values_unpadded),
+		cmocka_unit_test(test_decode_values_empty),
+		cmocka_unit_test(test_decode_values_needs_id_zero),
+		cmocka_unit_test(test_nv_next),
+		cmocka_unit_test(test_nv_next_top_bit),
+		cmocka_unit_test(test_nv_next_walk),
 		cmocka_unit_test(test_decode_errors),
 		cmocka_unit_test(test_decode_error_mid_stream),
 	};
