@@ -191,7 +191,7 @@ static void client_timeout(struct client *c)
 			c->keep_alive = 0;
 			request_respond_error(c, 408, "request head timeout");
 		} else {
-			request_close(c);
+			request_abandon(c);     /* idle: nothing unread, nothing to protect */
 		}
 		break;
 	case C_WAIT:

@@ -56,17 +56,12 @@ static void access_log(struct client *c)
 }
 #endif
 
-static void client_free(struct client *c)
+void request_abandon(struct client *c)
 {
 	access_log(c);
 	if (c->backend >= 0)
 		proxy_release(c);
 	slot_client_close(c);
-}
-
-void request_abandon(struct client *c)
-{
-	client_free(c);
 }
 
 void request_close(struct client *c)
@@ -210,7 +205,7 @@ void request_send_local(struct client *c)
 	c->state = C_RESPOND;
 	c->deadline = slot_deadline(CONFIG_SEND_TIMEOUT * 1000u);
 	if (slot_flush(c) < 0)
-		client_free(c);
+		request_abandon(c);
 	else if (c->out_len == 0)
 		request_done(c);
 }
@@ -502,7 +497,7 @@ void request_read(struct client *c)
 		if (n == PORT_AGAIN)
 			return;
 		if (n <= 0) {
-			client_free(c);
+			request_abandon(c);
 			return;
 		}
 		if (c->in_len == 0)  /* first byte: the head timeout starts */

@@ -84,8 +84,8 @@ test: deps
 
 # libFuzzer harnesses (Debian's clang), one per parser. Each links the
 # same core modules as its unit test (MODS_<target>). `make fuzz` runs
-# each for FUZZ_TIME seconds on a copy of its seed corpus; crashes are
-# written to build/fuzz/ and fail the target.
+# each for FUZZ_TIME seconds (or FUZZ_RUNS executions, when set) on a copy
+# of its seed corpus; crashes are written to $(B)/fuzz/ and fail the target.
 FZ := $(B)/fuzz
 FUZZ_TIME ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -100,9 +100,9 @@ fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
 		rm -rf $(FZ)/work-$$t && mkdir -p $(FZ)/work-$$t && \
 		echo "== fuzz_$$t for $(FUZZ_TIME) s" && \
-		$(FZ)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		$(FZ)/fuzz_$$t $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_TIME)) -print_final_stats=1 \
 			-artifact_prefix=$(FZ)/crash-$$t- \
 			$(FZ)/work-$$t tests/fuzz/corpus/$$t 2>&1 | \
-			grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|crash-' ; \
+			grep -E 'stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs|ERROR|SUMMARY|crash-' ; \
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done

@@ -1,0 +1,72 @@
+/*
+ * The floor: a bare TCP relay with no parsing. Each client connection it
+ * accepts gets its own connection to the backend; poll(2) over all of them
+ * and bytes are copied across as they come. What fcgate costs per request
+ * beyond this is the price of HTTP and FastCGI.
+ *
+ *   relay LISTEN_PORT BACKEND_PORT   (prints "listening on 127.0.0.1:PORT")
+ */
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { PAIRS = 64, BUF = 16384 };
+
+static struct sockaddr_in loopback(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	return sa;
+}
+
+int main(int argc, char **argv)
+{
+	static char buf[BUF];
+	struct pollfd pf[1 + 2 * PAIRS];
+	int peer[1 + 2 * PAIRS], n = 1, one = 1;
+	struct sockaddr_in la = loopback(argc == 3 ? atoi(argv[1]) : 0), ba;
+	socklen_t sl = sizeof la;
+
+	if (argc != 3)
+		return 2;
+	ba = loopback(atoi(argv[2]));
+	pf[0].fd = socket(AF_INET, SOCK_STREAM, 0);
+	pf[0].events = POLLIN;
+	setsockopt(pf[0].fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(pf[0].fd, (struct sockaddr *)&la, sizeof la) || listen(pf[0].fd, PAIRS) ||
+	    getsockname(pf[0].fd, (struct sockaddr *)&la, &sl))
+		return perror("relay"), 1;
+	printf("listening on 127.0.0.1:%u\n", ntohs(la.sin_port));
+	fflush(stdout);
+	for (;;) {
+		if (poll(pf, (nfds_t)n, -1) < 0)
+			return 1;
+		for (int i = 1; i < n; i++) {
+			ssize_t r;
+			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			r = read(pf[i].fd, buf, sizeof buf);
+			if (r <= 0 || write(pf[peer[i]].fd, buf, (size_t)r) != r)
+				return r == 0 ? 0 : 1; /* the bench is over */
+		}
+		if ((pf[0].revents & POLLIN) && n < 1 + 2 * PAIRS) {
+			int c = accept(pf[0].fd, NULL, NULL), b = socket(AF_INET, SOCK_STREAM, 0);
+			if (c < 0 || b < 0 || connect(b, (struct sockaddr *)&ba, sizeof ba))
+				return perror("relay"), 1;
+			setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			setsockopt(b, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			pf[n] = (struct pollfd){ .fd = c, .events = POLLIN };
+			pf[n + 1] = (struct pollfd){ .fd = b, .events = POLLIN };
+			peer[n] = n + 1;
+			peer[n + 1] = n;
+			n += 2;
+			if (n == 1 + 2 * PAIRS)
+				pf[0].events = 0; /* full: leave further clients waiting */
+		}
+	}
+}
