@@ -2,6 +2,11 @@
 # `make CONFIG=<name>` builds config/<name>_defconfig into build/<name>/.
 # See README.md for every target.
 
+# `make bench` builds and measures config/host-bench in build/bench only.
+ifeq ($(MAKECMDGOALS),bench)
+CONFIG := host-bench
+O := build/bench
+endif
 CONFIG ?= host
 B := $(or $(O),build/$(CONFIG))
 DEFCONFIG := config/$(CONFIG)_defconfig
@@ -33,7 +38,7 @@ OBJ_BOARD := $(BOARD_SRC:%.c=$(B)/obj/%.o) $(B)/obj/routes.o
 HOSTCC := gcc
 
 .PHONY: all run test test-unit test-integration check-nomalloc menuconfig \
-	savedefconfig clean deps apps
+	savedefconfig clean deps apps bench size
 .DEFAULT_GOAL := all
 
 all: $(TARGET)
@@ -99,3 +104,13 @@ clean:
 run: deps
 	$(MAKE) CONFIG=host all build/apps/fcgi-demo
 	bash scripts/run.sh build/host/fcgate build/apps/fcgi-demo
+
+# fcgate, nginx and lighttpd side by side, and the relay floor (docs/bench.md).
+bench:
+	$(PY) tests/bench/bench.py
+
+# Sections of the gateway and the static RAM budget it was built with.
+SIZE ?= size
+size: $(TARGET)
+	$(SIZE) $(TARGET)
+	@$(TARGET) --check-config | awk '/^RAM budget/ { p = 1 } p && !/^(RAM budget|[[:space:]])/ { p = 0 } p'

@@ -13,6 +13,12 @@
 #include "slot.h"
 
 #define POLL_MAX (1 + CONFIG_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS)
+/*
+ * A new connection keeps its slot this long even when others wait: a
+ * client sends its request right after connecting, and taking the slot
+ * before it arrives would only make the client fail and come back.
+ */
+#define NEWCOMER_GRACE_MS 50
 #define LISTENER_ENTRY (-1)
 
 static port_sock listener = PORT_SOCK_NONE;
@@ -21,6 +27,7 @@ static int accepting;
 static struct port_poll pollset[POLL_MAX];
 static int16_t pollmap[POLL_MAX];      /* >= 0 client, <= -2 backend, -1 listener */
 struct gw_stats gw_counters;
+int gw_slots_short;
 static uint32_t started_ms;
 
 static void client_init(struct client *c, port_sock s)
@@ -51,6 +58,7 @@ static struct client *free_client(void)
 static struct client *reclaimable_client(void)
 {
 	struct client *idle = NULL, *slow = NULL;
+	uint32_t now = port_now_ms();
 
 	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
 		struct client *c = &gw_clients[i];
@@ -58,10 +66,23 @@ static struct client *reclaimable_client(void)
 
 		if (c->state != C_HEAD)
 			continue;
+		if (c->served == 0 && c->in_len == 0 && now - c->wait_since < NEWCOMER_GRACE_MS)
+			continue;
 		if (*best == NULL || (int32_t)(c->wait_since - (*best)->wait_since) < 0)
 			*best = c;
 	}
 	return idle != NULL ? idle : slow;
+}
+
+/*
+ * Read what a candidate has sent before taking its slot: a request that
+ * arrived meanwhile makes it busy (and served), a close makes it free.
+ * Returns 1 when the slot is free to take now.
+ */
+static int still_reclaimable(struct client *c)
+{
+	request_read(c);
+	return c->state == C_FREE || c->state == C_HEAD;
 }
 
 static struct client *take_client_slot(void)
@@ -70,7 +91,10 @@ static struct client *take_client_slot(void)
 
 	if (c != NULL)
 		return c;
-	c = reclaimable_client();
+	while ((c = reclaimable_client()) != NULL && !still_reclaimable(c))
+		;
+	if (c != NULL && c->state == C_FREE)
+		return c;
 	if (c != NULL) {
 		LOG_I("all client slots busy: reclaiming %s slot %u",
 		      c->in_len == 0 && c->served > 0 ? "an idle keep-alive" : "a slow",
@@ -80,20 +104,36 @@ static struct client *take_client_slot(void)
 	return c;
 }
 
+/*
+ * Take waiting connections while a slot can be had. While connections
+ * wait and no slot is free (gw_slots_short), answers carry
+ * "Connection: close" so that slots turn over; the flag clears once the
+ * backlog has been seen empty.
+ */
 static void accept_clients(void)
 {
-	/* Take at most a slot table's worth per turn, so the loop stays fair. */
+	/* At most a slot table's worth per turn, so the loop stays fair. */
 	for (unsigned n = 0; accepting && n < CONFIG_CLIENT_SLOTS; n++) {
 		struct port_addr peer, local;
 		struct client *c;
 		port_sock s;
+		int r;
 
-		if (free_client() == NULL && reclaimable_client() == NULL)
+		if (free_client() == NULL && reclaimable_client() == NULL) {
+			gw_slots_short = 1;
 			return;
-		if (port_accept(listener, &s, &peer, &local) != PORT_OK)
+		}
+		/* Accept first: a slot is only taken for a connection that exists. */
+		r = port_accept(listener, &s, &peer, &local);
+		if (r != PORT_OK) {
+			if (r == PORT_AGAIN)
+				gw_slots_short = 0;
 			return;
+		}
 		c = take_client_slot();
-		if (c == NULL) {        /* cannot happen: checked above */
+		if (c == NULL) {
+			/* Every candidate turned out busy when read: no room after all. */
+			gw_slots_short = 1;
 			port_close(s);
 			return;
 		}
@@ -280,8 +320,19 @@ static void client_event(struct client *c, uint8_t got)
 void gw_poll(int max_wait_ms)
 {
 	unsigned n = build_pollset();
-	int ready = port_wait(pollset, n, next_timeout(max_wait_ms, port_now_ms()));
+	int ready;
 
+	/* Slots full with newcomers in their grace: look at the listener again soon. */
+	if (accepting && free_client() == NULL && max_wait_ms > NEWCOMER_GRACE_MS)
+		max_wait_ms = NEWCOMER_GRACE_MS;
+	ready = port_wait(pollset, n, next_timeout(max_wait_ms, port_now_ms()));
+
+	int listener_ready = 0;
+
+	/*
+	 * Connections first, the listener last: a slot whose next request has
+	 * just arrived must be seen busy before a newcomer may take it.
+	 */
 	for (unsigned i = 0; ready > 0 && i < n; i++) {
 		int16_t who = pollmap[i];
 		uint8_t got = pollset[i].got;
@@ -289,7 +340,7 @@ void gw_poll(int max_wait_ms)
 		if (got == 0)
 			continue;
 		if (who == LISTENER_ENTRY)
-			accept_clients();
+			listener_ready = 1;
 		else if (who >= 0)
 			client_event(&gw_clients[who], got);
 		else if (gw_backends[-2 - who].state == B_IDLE)
@@ -297,6 +348,8 @@ void gw_poll(int max_wait_ms)
 		else
 			proxy_backend_event(&gw_backends[-2 - who], got);
 	}
+	if (listener_ready)
+		accept_clients();
 	run_timers();
 	proxy_serve_waiting();
 }

@@ -111,6 +111,9 @@ int request_write_head(struct client *c, unsigned status, struct http_slice reas
 	int r = 0;
 
 	c->status = (uint16_t)status;
+	/* Connections are waiting for a slot: this one gives its slot up after this answer. */
+	if (gw_slots_short)
+		c->keep_alive = 0;
 	r |= slot_out_str(c, "HTTP/1.1 ");
 	r |= slot_out_uint(c, status, 10);
 	r |= slot_out_str(c, " ");

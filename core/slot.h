@@ -114,6 +114,8 @@ extern struct client gw_clients[CONFIG_CLIENT_SLOTS];
 extern struct backend gw_backends[CONFIG_BACKEND_SLOTS];
 extern const struct route_table *gw_routes;
 extern struct gw_stats gw_counters;
+/* Every client slot is busy and connections wait at the listener. */
+extern int gw_slots_short;
 
 /* Bytes after the request head in in[]: body, then maybe the next request. */
 static inline uint32_t slot_in_after_head(const struct client *c)

@@ -99,7 +99,7 @@ $(FZ)/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_srcs,$$*) $(B)/autoconf.h
 fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
 		rm -rf $(FZ)/work-$$t && mkdir -p $(FZ)/work-$$t && \
-		echo "== fuzz_$$t for $(FUZZ_TIME) s" && \
+		echo "== fuzz_$$t $(if $(FUZZ_RUNS),for $(FUZZ_RUNS) runs,for $(FUZZ_TIME) s)" && \
 		$(FZ)/fuzz_$$t $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$(FUZZ_TIME)) -print_final_stats=1 \
 			-artifact_prefix=$(FZ)/crash-$$t- \
 			$(FZ)/work-$$t tests/fuzz/corpus/$$t 2>&1 | \

@@ -349,6 +349,9 @@ def test_client_gone_aborts_and_frees_both_slots(gateway, apps, path):
     app = apps()
     gw = gateway(app.route("/t/"), STATUS)
     base = gateway_status(gw)
+    # Counted before the request goes out: the gateway may hand it over
+    # faster than a /stats question comes back.
+    first = app_stats(app)
     c = httpc.Conn(gw.port, timeout=5)
     c.send(build_request("GET", path))
     if "pieces" in path:
@@ -359,7 +362,6 @@ def test_client_gone_aborts_and_frees_both_slots(gateway, apps, path):
     else:
         # Wait until the app has the request: its own /stats questions
         # count one request each, the gateway's is the one more.
-        first = app_stats(app)
         asked = [0]
 
         def app_has_it():
