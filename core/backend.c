@@ -114,31 +114,24 @@ void backend_proven(struct backend *b)
 		st->learned_max = 0;
 }
 
-/* Is a pooled connection still open? Anything but "would block" says no. */
-static int still_open(struct backend *b)
-{
-	uint8_t probe;
-
-	return port_recv(b->sock, &probe, 1) == PORT_AGAIN;
-}
-
-/* The most recently pooled live connection of member m, or NULL. */
+/*
+ * The most recently pooled connection of member m, or NULL. Pooled
+ * connections stay in the poll set and gw_poll() handles their events
+ * before any client's, so one the app has closed is gone by now: no
+ * probing read is needed here. (A close that lands after the poll is
+ * caught by the resend rule for idempotent requests.)
+ */
 static struct backend *take_idle(unsigned m)
 {
-	for (;;) {
-		struct backend *best = NULL;
+	struct backend *best = NULL;
 
-		for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
-			struct backend *b = &gw_backends[i];
-			if (b->state == B_IDLE && b->member == m &&
-			    (best == NULL || (int32_t)(b->idle_since - best->idle_since) > 0))
-				best = b;
-		}
-		if (best == NULL || still_open(best))
-			return best;
-		LOG_D("pooled connection closed by the app; replacing it");
-		backend_close(best);
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
+		struct backend *b = &gw_backends[i];
+		if (b->state == B_IDLE && b->member == m &&
+		    (best == NULL || (int32_t)(b->idle_since - best->idle_since) > 0))
+			best = b;
 	}
+	return best;
 }
 
 /* A free slot, or one freed by closing the longest-idle pooled connection. */

@@ -330,9 +330,19 @@ void gw_poll(int max_wait_ms)
 	int listener_ready = 0;
 
 	/*
-	 * Connections first, the listener last: a slot whose next request has
-	 * just arrived must be seen busy before a newcomer may take it.
+	 * Pooled connections first: one the app closed must be gone before a
+	 * client could be given it. Then the other connections, and the
+	 * listener last: a slot whose next request has just arrived must be
+	 * seen busy before a newcomer may take it.
 	 */
+	for (unsigned i = 0; ready > 0 && i < n; i++) {
+		int16_t who = pollmap[i];
+
+		if (pollset[i].got != 0 && who <= -2 && gw_backends[-2 - who].state == B_IDLE) {
+			backend_idle_event(&gw_backends[-2 - who]);
+			pollset[i].got = 0;
+		}
+	}
 	for (unsigned i = 0; ready > 0 && i < n; i++) {
 		int16_t who = pollmap[i];
 		uint8_t got = pollset[i].got;
@@ -343,9 +353,8 @@ void gw_poll(int max_wait_ms)
 			listener_ready = 1;
 		else if (who >= 0)
 			client_event(&gw_clients[who], got);
-		else if (gw_backends[-2 - who].state == B_IDLE)
-			backend_idle_event(&gw_backends[-2 - who]);
-		else
+		else if (gw_backends[-2 - who].state == B_ACTIVE ||
+			 gw_backends[-2 - who].state == B_CONNECTING)
 			proxy_backend_event(&gw_backends[-2 - who], got);
 	}
 	if (listener_ready)

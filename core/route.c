@@ -50,19 +50,9 @@ typedef int (*directive_fn)(struct route_parser *p, const struct route_tok *a,
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static char lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
 static int is_alpha(char c)
 {
-	return lower(c) >= 'a' && lower(c) <= 'z';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
 static struct route_tok tok_pool(const struct route_table *t, struct route_str s)
@@ -567,7 +557,7 @@ static int valid_redirect_url(const struct route_tok *u)
 		return 1;
 	if (u->n == 0 || !is_alpha(u->s[0]))
 		return 0;
-	while (i < u->n && (is_alpha(u->s[i]) || is_digit(u->s[i]) ||
+	while (i < u->n && (is_alpha(u->s[i]) || (u->s[i] >= '0' && u->s[i] <= '9') ||
 			    u->s[i] == '+' || u->s[i] == '-' || u->s[i] == '.'))
 		i++;
 	return u->n - i > 3 && memcmp(u->s + i, "://", 3) == 0;
