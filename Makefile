@@ -38,7 +38,7 @@ OBJ_BOARD := $(BOARD_SRC:%.c=$(B)/obj/%.o) $(B)/obj/routes.o
 HOSTCC := gcc
 
 .PHONY: all run test test-unit test-integration check-nomalloc menuconfig \
-	savedefconfig clean deps apps bench size
+	savedefconfig clean deps apps bench size size-one qemu-run
 .DEFAULT_GOAL := all
 
 all: $(TARGET)
@@ -83,10 +83,15 @@ $(B)/obj/routes.o: $(B)/routes.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(BOARD_CFLAGS) -c -o $@ $<
 
-$(B)/fcgate: $(OBJ_CORE) $(OBJ_PORT) $(OBJ_BOARD)
-	$(CC) $(BOARD_CFLAGS) $(BOARD_LDFLAGS) -o $@ $^
+# lwIP boards: fetch lwIP before compiling anything that includes it.
+ifneq ($(LWIP_STAMP),)
+$(OBJ_CORE) $(OBJ_PORT) $(OBJ_BOARD): | $(LWIP_STAMP)
+endif
 
--include $(OBJ_CORE:.o=.d) $(OBJ_PORT:.o=.d) $(OBJ_BOARD:.o=.d)
+$(TARGET): $(OBJ_CORE) $(OBJ_PORT) $(OBJ_BOARD) $(OBJ_LWIP) $(TARGET_DEPS)
+	$(CC) $(BOARD_CFLAGS) $(BOARD_LDFLAGS) -o $@ $(filter %.o,$^)
+
+-include $(OBJ_CORE:.o=.d) $(OBJ_PORT:.o=.d) $(OBJ_BOARD:.o=.d) $(OBJ_LWIP:.o=.d)
 
 # The core never allocates: fail if any core object references the heap.
 check-nomalloc: $(OBJ_CORE)
@@ -109,8 +114,18 @@ run: deps
 bench:
 	$(PY) tests/bench/bench.py
 
-# Sections of the gateway and the static RAM budget it was built with.
+# Flash and RAM of the host program and of both firmware images.
+SIZE_CONFIGS ?= host qemu-mps2-an385 qemu-mps2-an385-tiny
+size:
+	@for c in $(SIZE_CONFIGS); do $(MAKE) -s --no-print-directory CONFIG=$$c size-one || exit 1; done
+
+# One configuration: sections and static RAM (firmware: by component).
 SIZE ?= size
-size: $(TARGET)
-	$(SIZE) $(TARGET)
+size-one: $(TARGET)
+	@echo; echo "## $(CONFIG): $(TARGET)"; echo
+ifeq ($(suffix $(TARGET)),.elf)
+	@$(PY) scripts/size-report.py $(TARGET) $(B)/fcgate.map $(B)/autoconf.h
+else
+	@$(SIZE) $(TARGET)
 	@$(TARGET) --check-config | awk '/^RAM budget/ { p = 1 } p && !/^(RAM budget|[[:space:]])/ { p = 0 } p'
+endif
