@@ -23,7 +23,8 @@
 /* Memory: lwIP's heap and pools are static arrays, never the C heap. */
 #define MEM_LIBC_MALLOC                 0
 #define MEMP_MEM_MALLOC                 0
-#define MEM_ALIGNMENT                   4
+/* A preprocessor constant (init.c tests it in #if): 4 on Cortex-M3, 8 on x86-64. */
+#define MEM_ALIGNMENT                   __SIZEOF_POINTER__
 #define MEM_SIZE                        CONFIG_LWIP_MEM_SIZE
 #define PBUF_POOL_SIZE                  CONFIG_LWIP_PBUF_POOL_SIZE
 #define PBUF_POOL_BUFSIZE               LWIP_MEM_ALIGN_SIZE(TCP_MSS + 40 + PBUF_LINK_ENCAPSULATION_HLEN + PBUF_LINK_HLEN)
@@ -37,6 +38,19 @@
 #define MEMP_NUM_ARP_QUEUE              4
 #define MEMP_NUM_PBUF                   4
 #define MEMP_NUM_SYS_TIMEOUT            (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 1)
+
+/*
+ * Data a slot has not read yet stays in pool buffers, up to a receive
+ * window per connection; port/lwip packs small segments together, so a
+ * connection pins at most about TCP_WND_MSS buffers. If every connection
+ * that can exist at once may fill its window and a few buffers remain for
+ * ACKs, no connection can starve another of ACKs (a stall that lasts until
+ * timeouts fire).
+ */
+#define FCGATE_LWIP_CONNS (CONFIG_CLIENT_SLOTS + CONFIG_LISTEN_BACKLOG + CONFIG_BACKEND_SLOTS)
+#if PBUF_POOL_SIZE < FCGATE_LWIP_CONNS * CONFIG_LWIP_TCP_WND_MSS + 4
+#error "LWIP_PBUF_POOL_SIZE must be at least (CLIENT_SLOTS + LISTEN_BACKLOG + BACKEND_SLOTS) x LWIP_TCP_WND_MSS + 4"
+#endif
 
 /* Protocols: IPv4, TCP, ARP; UDP only for DHCP. */
 #define LWIP_IPV4                       1

@@ -117,6 +117,39 @@ static void addr_from_lwip(const ip_addr_t *ip, uint16_t port, struct port_addr 
 
 /* --- lwIP callbacks: record, never act ----------------------------------- */
 
+/* How a pool pbuf is laid out (as in lwIP's pbuf.c): header, then payload. */
+#define POOL_PBUF_END(q) ((u8_t *)(q) + LWIP_MEM_ALIGN_SIZE(sizeof(struct pbuf)) + \
+			  LWIP_MEM_ALIGN_SIZE(PBUF_POOL_BUFSIZE))
+
+/*
+ * Queue received data. A small segment is copied into the free tail of
+ * the last queued pool buffer when it fits, so a peer that sends tiny
+ * segments cannot pin one pool buffer per segment while the slot is not
+ * reading (the pool is sized for full windows, not for segment counts).
+ */
+static void rx_append(struct sock *k, struct pbuf *p)
+{
+	struct pbuf *last;
+
+	if (k->rx == NULL) {
+		k->rx = p;
+		return;
+	}
+	for (last = k->rx; last->next != NULL; last = last->next)
+		;
+	if (p->next == NULL && last->ref == 1 &&
+	    pbuf_match_allocsrc(last, PBUF_POOL) &&
+	    (u8_t *)last->payload + last->len + p->len <= POOL_PBUF_END(last)) {
+		memcpy((u8_t *)last->payload + last->len, p->payload, p->len);
+		last->len = (u16_t)(last->len + p->len);
+		for (struct pbuf *q = k->rx; q != NULL; q = q->next)
+			q->tot_len = (u16_t)(q->tot_len + p->len);
+		pbuf_free(p);
+		return;
+	}
+	pbuf_cat(k->rx, p);
+}
+
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct sock *k = &socks[(port_sock)(uintptr_t)arg];
@@ -130,10 +163,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		pbuf_free(p);
 		return ERR_OK;
 	}
-	if (k->rx == NULL)
-		k->rx = p;
-	else
-		pbuf_cat(k->rx, p);
+	rx_append(k, p);
 	return ERR_OK;
 }
 

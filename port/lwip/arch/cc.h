@@ -9,8 +9,10 @@
 
 #include <stdint.h>
 
-/* Both lwIP boards (Cortex-M3 and x86-64) are little-endian. */
+/* Both lwIP boards (Cortex-M3 and x86-64) are little-endian; glibc may have said so already. */
+#ifndef BYTE_ORDER
 #define BYTE_ORDER LITTLE_ENDIAN
+#endif
 
 /* Errno values are not used: NO_SYS has no socket API. */
 #define LWIP_PROVIDE_ERRNO 0
