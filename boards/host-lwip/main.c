@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,11 @@ static void usage(FILE *f)
 }
 
 /* --- what port/lwip asks of a board ------------------------------------- */
+
+void board_halt(void)
+{
+	abort();        /* a core dump, or gdb stops here */
+}
 
 void board_net_poll(void)
 {

@@ -2,11 +2,12 @@
  * fault.c - the fault dump: HardFault, MemManage, BusFault, UsageFault and
  * every unexpected exception (startup.c's Default_Handler jumps here).
  *
- * It prints the exception number, the stacked registers and the fault
- * status registers on UART0, by polling (no printf: the C library may be
- * what broke), then leaves QEMU through semihosting with exit code
- * 128 + exception number, so a crashing test fails at once instead of
- * hanging until its timeout.
+ * It prints the exception number (3 HardFault, 4 MemManage, 5 BusFault,
+ * 6 UsageFault, 16 + n external interrupt n), the stacked registers and
+ * the fault status registers on UART0, by polling (no printf: the C
+ * library may be what broke), then leaves QEMU through semihosting with
+ * exit code 128 + exception number, so a crashing test fails at once
+ * instead of hanging until its timeout.
  */
 #include <stdint.h>
 
@@ -22,10 +23,11 @@
 /* The words the core pushed on exception entry, lowest address first. */
 enum { F_R0, F_R1, F_R2, F_R3, F_R12, F_LR, F_PC, F_XPSR, F_WORDS };
 
-void HardFault_Handler(void);
-void MemManage_Handler(void) __attribute__((alias("HardFault_Handler")));
-void BusFault_Handler(void) __attribute__((alias("HardFault_Handler")));
-void UsageFault_Handler(void) __attribute__((alias("HardFault_Handler")));
+void fault_entry(void);
+void HardFault_Handler(void) __attribute__((alias("fault_entry")));
+void MemManage_Handler(void) __attribute__((alias("fault_entry")));
+void BusFault_Handler(void) __attribute__((alias("fault_entry")));
+void UsageFault_Handler(void) __attribute__((alias("fault_entry")));
 static void fault_report(const uint32_t *frame, uint32_t exc_return)
 	__attribute__((noreturn, used));
 
@@ -40,14 +42,14 @@ static void put(const char *s)
 
 static void put_hex(const char *name, uint32_t v)
 {
-	char buf[12];
+	char buf[9];
 	int i;
 
 	buf[0] = ' ';
 	for (i = 0; i < 8; i++)
 		buf[1 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 0xfu];
 	put(name);
-	uart_write(buf, 9);
+	uart_write(buf, sizeof(buf));
 }
 
 static void fault_report(const uint32_t *frame, uint32_t exc_return)
@@ -82,7 +84,7 @@ static void fault_report(const uint32_t *frame, uint32_t exc_return)
  * Bit 2 of EXC_RETURN (in LR on entry) says which stack the core pushed
  * the frame on: 0 = MSP, 1 = PSP. Naked, so no prologue moves SP first.
  */
-__attribute__((naked)) void HardFault_Handler(void)
+__attribute__((naked)) void fault_entry(void)
 {
 	__asm__ volatile(
 		"tst lr, #4\n\t"

@@ -53,6 +53,11 @@ void port_log_write(const char *line, size_t len)
 	uart_write(line, len);
 }
 
+void board_halt(void)
+{
+	hw_exit(3);
+}
+
 /* --- the console ---------------------------------------------------------- */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

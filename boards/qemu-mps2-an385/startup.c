@@ -28,6 +28,7 @@ extern uint32_t __stack_bottom[], __stack_top[];
 int main(void);
 void Reset_Handler(void);
 void Default_Handler(void);
+void fault_entry(void);
 
 /*
  * Every handler not defined elsewhere lands in fault.c's dump, which
@@ -36,7 +37,7 @@ void Default_Handler(void);
  */
 __attribute__((naked)) void Default_Handler(void)
 {
-	__asm__ volatile("b HardFault_Handler");
+	__asm__ volatile("b fault_entry");
 }
 
 #define WEAK_DEFAULT __attribute__((weak, alias("Default_Handler")))
@@ -113,7 +114,10 @@ uint32_t board_stack_size(void)
 	return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_bottom);
 }
 
-/* With -nostartfiles nothing provides these; newlib's init code names them. */
+/*
+ * newlib's __libc_init_array() calls _init(); with -nostartfiles no crti.o
+ * defines it, so anything that pulls that in would not link without these.
+ */
 void _init(void);
 void _fini(void);
 

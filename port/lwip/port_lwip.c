@@ -594,6 +594,5 @@ void port_lwip_assert(const char *msg, const char *file, int line)
 	} while (line > 0 && i > 1);
 	num[--i] = ':';
 	port_log_write(num + i, sizeof(num) - (size_t)i);
-	for (;;)
-		;
+	board_halt();
 }

@@ -29,6 +29,9 @@ void board_net_poll(void);
  */
 int board_net_idle(uint32_t max_ms);
 
+/* Stop for good after a fatal error (an lwIP assertion): the message is out. */
+void board_halt(void) __attribute__((noreturn));
+
 /*
  * Start lwIP and bring up nif with the address from Kconfig (NET_IPADDR,
  * NET_NETMASK, NET_GATEWAY, or DHCP when NET_DHCP is on): lwip_init(),
