@@ -23,6 +23,7 @@ MODS_route := route route_keys route_acl route_text addr
 MODS_addr := addr
 MODS_cgi := cgi http fcgi log
 MODS_log := log
+MODS_romfs := romfs
 
 .PRECIOUS: $(U)/obj/%.o
 unit_objs = $(patsubst %,$(U)/obj/%.o,$(MODS_$(1)))
