@@ -35,6 +35,10 @@ PORT_SRC := $(sort $(wildcard port/$(PORT)/*.c))
 OBJ_CORE := $(CORE_SRC:%.c=$(B)/obj/%.o)
 OBJ_PORT := $(PORT_SRC:%.c=$(B)/obj/%.o)
 OBJ_BOARD := $(BOARD_SRC:%.c=$(B)/obj/%.o) $(B)/obj/routes.o
+ifeq ($(CONFIG_ROMFS),y)
+ROMFS_DIR := $(call unquote,$(CONFIG_ROMFS_DIR))
+OBJ_BOARD += $(B)/obj/romfs_data.o
+endif
 HOSTCC := gcc
 
 .PHONY: all run test test-unit test-integration check-nomalloc menuconfig \
@@ -73,6 +77,14 @@ $(B)/routegen: $(ROUTEGEN_SRC) core/route.h core/route_keys.h core/route_acl.h \
 $(B)/routes.c: $(ROUTE_FILE) $(B)/routegen
 	$(B)/routegen $(ROUTEGEN_FLAGS) $(ROUTE_FILE) > $@.tmp || { rm -f $@.tmp; exit 1; }
 	mv $@.tmp $@
+
+# The ROM filesystem: every file under ROMFS_DIR, packed into const data.
+$(B)/romfs_data.c: scripts/romfs-pack.py $(shell find $(ROMFS_DIR) -type f 2>/dev/null) | $(B)/.config
+	$(PY) scripts/romfs-pack.py $(ROMFS_DIR) $@.tmp && mv $@.tmp $@
+
+$(B)/obj/romfs_data.o: $(B)/romfs_data.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(BOARD_CFLAGS) -c -o $@ $<
 
 # --- objects --------------------------------------------------------------
 $(B)/obj/%.o: %.c $(B)/autoconf.h

@@ -299,7 +299,7 @@ static void client_event(struct client *c, uint8_t got)
 	case C_RESPOND:
 		if (slot_flush(c) < 0)
 			request_close(c);
-		else if (c->out_len == 0)
+		else if (!slot_pending(c))
 			request_done(c);
 		break;
 	case C_LINGER: {

@@ -25,6 +25,14 @@
 #error "REQUEST_LINE_MAX must not exceed HEADER_MAX_BYTES"
 #endif
 
+/* Kconfig leaves a bool that is off undefined; these are also tested in C. */
+#ifndef CONFIG_ROMFS
+#define CONFIG_ROMFS 0
+#endif
+#ifndef CONFIG_AUTHORIZER
+#define CONFIG_AUTHORIZER 0
+#endif
+
 #define GW_VERSION "0.1.0"
 
 #endif

@@ -621,9 +621,12 @@ int http_keep_alive(const struct http_request *req)
 
 int http_slice_eq(struct http_slice s, const char *lit)
 {
-	size_t n = strlen(lit);
+	return http_slice_ieq(s, lit, strlen(lit));
+}
 
-	return s.len == n && mem_ieq(s.p, lit, n);
+int http_slice_ieq(struct http_slice s, const char *p, size_t n)
+{
+	return s.len == n && mem_ieq(s.p, p, n);
 }
 
 const struct http_header *http_find_header(const struct http_request *req,

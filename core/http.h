@@ -84,6 +84,8 @@ int http_keep_alive(const struct http_request *req);
 
 /* Case-insensitive compare of a slice with a NUL-terminated string. */
 int http_slice_eq(struct http_slice s, const char *lit);
+/* The same against p[0..n), which needs no NUL. */
+int http_slice_ieq(struct http_slice s, const char *p, size_t n);
 
 /* First header with this name (case-insensitive), or NULL. */
 const struct http_header *http_find_header(const struct http_request *req,

@@ -314,7 +314,7 @@ static int write_response_head(struct client *c, const char *block, size_t len,
 		c->keep_alive = 0;              /* the app did not read the whole body */
 	r = request_write_head(c, resp->status, resp->reason);
 	while (cgi_resp_next(block, len, &pos, &name, &value)) {
-		if (is_hop_by_hop(name))
+		if (is_hop_by_hop(name) || request_header_is_set(c, name))
 			continue;
 		r |= slot_out_put(c, name.p, name.len);
 		r |= slot_out_str(c, ": ");

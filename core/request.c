@@ -104,6 +104,46 @@ static const char *date_now(void)
 	return date;
 }
 
+/* Does Header set line h apply to this request (global, or under its <Location>)? */
+static int header_applies(const struct client *c, const struct route_header *h)
+{
+	const char *prefix = route_cstr(gw_routes, h->prefix);
+
+	if (h->prefix.len == 0)
+		return 1;
+	return c->path_len >= h->prefix.len && memcmp(c->path, prefix, h->prefix.len) == 0;
+}
+
+/* The Header set lines that apply; an app's field of the same name is dropped. */
+static int put_configured_headers(struct client *c)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < gw_routes->header_count; i++) {
+		const struct route_header *h = &gw_routes->headers[i];
+
+		if (!header_applies(c, h))
+			continue;
+		r |= slot_out_put(c, route_cstr(gw_routes, h->name), h->name.len);
+		r |= slot_out_str(c, ": ");
+		r |= slot_out_put(c, route_cstr(gw_routes, h->value), h->value.len);
+		r |= slot_out_str(c, "\r\n");
+	}
+	return r;
+}
+
+int request_header_is_set(const struct client *c, struct http_slice name)
+{
+	for (unsigned i = 0; i < gw_routes->header_count; i++) {
+		const struct route_header *h = &gw_routes->headers[i];
+
+		if (h->name.len == name.len && header_applies(c, h) &&
+		    http_slice_ieq(name, route_cstr(gw_routes, h->name), h->name.len))
+			return 1;
+	}
+	return 0;
+}
+
 /* Status line, Date, Server and Connection fields; the caller adds the rest. */
 int request_write_head(struct client *c, unsigned status, struct http_slice reason)
 {
@@ -133,6 +173,7 @@ int request_write_head(struct client *c, unsigned status, struct http_slice reas
 		r |= slot_out_str(c, "Connection: close\r\n");
 	else if (c->req.version_minor == 0)
 		r |= slot_out_str(c, "Connection: keep-alive\r\n");
+	r |= put_configured_headers(c);
 	return r ? -1 : 0;
 }
 
@@ -173,6 +214,16 @@ static void respond(struct client *c, unsigned status, const char *loc,
 
 	c->out_off = c->out_len = 0;
 	c->no_body = c->req.method.len == 4 && memcmp(c->req.method.p, "HEAD", 4) == 0;
+#if CONFIG_ROMFS
+	/* ErrorDocument: the UI's own page for fcgate's errors. */
+	if (loc == NULL && status >= 400) {
+		r = rom_error_document(c, status);
+		if (r > 0)
+			request_send_local(c);
+		if (r != 0)
+			return;
+	}
+#endif
 	r = request_write_head(c, status, no_reason);
 	if (loc != NULL) {
 		r |= slot_out_str(c, "Location: ");
@@ -209,7 +260,7 @@ void request_send_local(struct client *c)
 	c->deadline = slot_deadline(CONFIG_SEND_TIMEOUT * 1000u);
 	if (slot_flush(c) < 0)
 		request_abandon(c);
-	else if (c->out_len == 0)
+	else if (!slot_pending(c))
 		request_done(c);
 }
 
@@ -429,6 +480,11 @@ static void request_begin(struct client *c)
 		request_respond_error(c, 404, "status page compiled out (STATUS_PAGE=n)");
 #endif
 		return;
+#if CONFIG_ROMFS
+	case ROUTE_ROM:
+		rom_respond(c, r);
+		return;
+#endif
 	default:
 		break;
 	}

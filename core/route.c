@@ -208,6 +208,7 @@ static int route_start(const struct route_parser *p, const struct route_tok *pre
 		       struct route *r, struct route_error *err)
 {
 	memset(r, 0, sizeof *r);
+	r->authorizer = -1;
 	if (prefix->n == 0 || prefix->s[0] != '/')
 		return fail(p, err, "prefix '%t' must start with '/'", prefix);
 	if (p->t->route_count >= CONFIG_MAX_ROUTES)
@@ -282,9 +283,12 @@ static int member_add(struct route_parser *p, const struct route_member *m,
 		pos = (uint16_t)(t->balancers[bal].first_member + t->balancers[bal].member_count);
 	memmove(&t->members[pos + 1], &t->members[pos],
 		(size_t)(t->member_count - pos) * sizeof t->members[0]);
-	for (unsigned i = 0; i < t->route_count; i++)
+	for (unsigned i = 0; i < t->route_count; i++) {
 		if (t->routes[i].kind == ROUTE_PROXY && t->routes[i].target >= pos)
 			t->routes[i].target++;
+		if (t->routes[i].authorizer >= (int)pos)
+			t->routes[i].authorizer++;
+	}
 	for (unsigned i = 0; i < t->balancer_count; i++)
 		if ((int)i != bal && t->balancers[i].member_count &&
 		    t->balancers[i].first_member >= pos)
@@ -302,6 +306,35 @@ static int member_add(struct route_parser *p, const struct route_member *m,
 /* ---- keys --------------------------------------------------------------- */
 
 /* Split key=value; the key is matched case-insensitively. */
+/*
+ * authorizer=fcgi://HOST:PORT/: a lone member (ProxyPass's defaults) that
+ * the route asks first with FCGI_ROLE=AUTHORIZER.
+ */
+static int add_authorizer(struct route_parser *p, struct route *r,
+			  const struct route_tok *url, struct route_error *err)
+{
+	struct route_member m;
+	struct backend b;
+	uint16_t index;
+
+	if (!CONFIG_AUTHORIZER)
+		return fail(p, err, "authorizer= is compiled out (AUTHORIZER=n)");
+	if (r->authorizer >= 0)
+		return fail(p, err, "authorizer= given twice");
+	memset(&m, 0, sizeof m);
+	route_params_defaults(&m.params, 0);
+	if (parse_backend_url(p, url, &b, err) ||
+	    pool_add(p, &b.host, &m.host, err) || pool_add(p, &b.path, &m.docroot, err) ||
+	    pool_add(p, &b.unix_path, &m.unix_path, err))
+		return -1;
+	m.addr = b.addr;
+	m.balancer = -1;
+	if (member_add(p, &m, -1, &index, err))
+		return -1;
+	r->authorizer = (int16_t)index;
+	return 0;
+}
+
 static int split_key(const struct route_parser *p, const struct route_tok *a,
 		     struct route_tok *key, struct route_tok *val, struct route_error *err)
 {
@@ -315,13 +348,15 @@ static int split_key(const struct route_parser *p, const struct route_tok *a,
 }
 
 /* require= and limitrequestbody=, the route's own keys: 1 if key is one, 0 if not. */
-static int route_key(const struct route_parser *p, struct route *r, const struct route_tok *key,
+static int route_key(struct route_parser *p, struct route *r, const struct route_tok *key,
 		     const struct route_tok *val, struct route_error *err)
 {
 	uint32_t v;
 
 	if (route_tok_ieq(key, "require"))
 		return route_acl_key(p->t, p->line, &r->acl, val, err) ? -1 : 1;
+	if (route_tok_ieq(key, "authorizer"))
+		return add_authorizer(p, r, val, err) ? -1 : 1;
 	if (!route_tok_ieq(key, "limitrequestbody"))
 		return 0;
 	if (parse_uint(val, 1, ROUTE_BODY_LIMIT_MAX, &v))
@@ -347,7 +382,7 @@ static const char *balancer_key_home(const struct route_tok *key, const struct r
 }
 
 /* Keys of a route without a member of its own (a balancer's, StatusPage): route keys only. */
-static int parse_route_keys(const struct route_parser *p, const struct route_tok *a, unsigned n,
+static int parse_route_keys(struct route_parser *p, const struct route_tok *a, unsigned n,
 			    const char *what, struct route *r, struct route_error *err)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -376,7 +411,7 @@ static int parse_route_keys(const struct route_parser *p, const struct route_tok
  * Worker keys of a ProxyPass backend and the route keys of its route r,
  * or (r NULL) the keys of a BalancerMember, with lbfactor and status.
  */
-static int parse_params(const struct route_parser *p, const struct route_tok *a, unsigned n,
+static int parse_params(struct route_parser *p, const struct route_tok *a, unsigned n,
 			struct route *r, struct route_params *pr, struct route_error *err)
 {
 	int member = r == NULL;
@@ -434,6 +469,9 @@ static int not_in_block(const struct route_parser *p, const char *what,
 	if (p->open_balancer >= 0)
 		return fail(p, err, "%s is not allowed inside <Proxy> (opened on line %u)",
 			    what, p->open_line);
+	if (p->in_location)
+		return fail(p, err, "%s is not allowed inside <Location> (opened on line %u; "
+			    "only Header set is)", what, p->open_line);
 	return 0;
 }
 
@@ -678,6 +716,142 @@ static int do_proxy_close(struct route_parser *p, const struct route_tok *a, uns
 	return 0;
 }
 
+/* Alias PREFIX rom:/[DIR/] [keys]: files of the ROM filesystem. */
+static int do_alias(struct route_parser *p, const struct route_tok *a, unsigned n,
+		    struct route_error *err)
+{
+	struct route_tok dir;
+	struct route r;
+
+	if (not_in_block(p, "Alias", err))
+		return -1;
+	if (n < 2)
+		return fail(p, err, "Alias needs PREFIX and rom:/DIR/");
+	if (!route_tok_iprefix(&a[1], "rom:/"))
+		return fail(p, err, "Alias target '%t' must be rom:/ or rom:/DIR/ "
+			    "(a ROM filesystem folder)", &a[1]);
+	if (!CONFIG_ROMFS)
+		return fail(p, err, "Alias rom:/ needs the ROM filesystem (ROMFS=n)");
+	if (route_start(p, &a[0], &r, err))
+		return -1;
+	dir = route_tok_from(a[1].s + 5, a[1].n - 5);
+	if (dir.n > 0 && dir.s[dir.n - 1] != '/')
+		return fail(p, err, "Alias target '%t' must end with '/'", &a[1]);
+	if (r.prefix.len > 0 && route_cstr(p->t, r.prefix)[r.prefix.len - 1] != '/')
+		return fail(p, err, "Alias prefix '%t' must end with '/'", &a[0]);
+	if (pool_add(p, &dir, &r.url, err) ||
+	    parse_route_keys(p, a + 2, n - 2, "Alias", &r, err))
+		return -1;
+	r.kind = ROUTE_ROM;
+	p->t->routes[p->t->route_count++] = r;
+	return 0;
+}
+
+static int do_directory_index(struct route_parser *p, const struct route_tok *a, unsigned n,
+			      struct route_error *err)
+{
+	if (not_in_block(p, "DirectoryIndex", err))
+		return -1;
+	if (n != 1 || a[0].n == 0 || memchr(a[0].s, '/', a[0].n))
+		return fail(p, err, "DirectoryIndex needs one file name (no '/')");
+	return pool_add(p, &a[0], &p->t->dir_index, err);
+}
+
+/*
+ * A header field name is a token (RFC 9110 §5.6.2); a value needs no
+ * check beyond the line's (no control characters).
+ */
+static int is_token(const struct route_tok *t)
+{
+	if (t->n == 0)
+		return 0;
+	for (size_t i = 0; i < t->n; i++) {
+		char c = t->s[i];
+		if (!is_alpha(c) && !(c >= '0' && c <= '9') && !strchr("!#$%&'*+-.^_`|~", c))
+			return 0;
+	}
+	return 1;
+}
+
+static int do_header(struct route_parser *p, const struct route_tok *a, unsigned n,
+		     struct route_error *err)
+{
+	struct route_table *t = p->t;
+	struct route_header h;
+
+	if (p->open_balancer >= 0)
+		return fail(p, err, "Header is not allowed inside <Proxy>");
+	if (n != 3 || !route_tok_ieq(&a[0], "set"))
+		return fail(p, err, "Header supports only: Header set NAME \"VALUE\"");
+	if (!is_token(&a[1]))
+		return fail(p, err, "bad header name '%t'", &a[1]);
+	if (t->header_count >= CONFIG_MAX_HEADERS)
+		return fail(p, err, "too many Header lines (CONFIG_MAX_HEADERS=%u)",
+			    (unsigned)CONFIG_MAX_HEADERS);
+	memset(&h, 0, sizeof h);
+	if (pool_add(p, &a[1], &h.name, err) || pool_add(p, &a[2], &h.value, err))
+		return -1;
+	if (p->in_location)
+		h.prefix = p->location;
+	t->headers[t->header_count++] = h;
+	return 0;
+}
+
+static int do_error_document(struct route_parser *p, const struct route_tok *a, unsigned n,
+			     struct route_error *err)
+{
+	struct route_table *t = p->t;
+	struct route_errdoc d;
+	uint32_t status;
+	struct route_tok path;
+
+	if (not_in_block(p, "ErrorDocument", err))
+		return -1;
+	if (n != 2 || parse_uint(&a[0], 400, 599, &status))
+		return fail(p, err, "ErrorDocument needs a STATUS (400..599) and a /PATH");
+	if (a[1].n < 2 || a[1].s[0] != '/')
+		return fail(p, err, "ErrorDocument path '%t' must be a file of the ROM "
+			    "filesystem, starting with '/'", &a[1]);
+	if (!CONFIG_ROMFS)
+		return fail(p, err, "ErrorDocument needs the ROM filesystem (ROMFS=n)");
+	if (t->errdoc_count >= CONFIG_MAX_ERROR_DOCS)
+		return fail(p, err, "too many ErrorDocument lines (CONFIG_MAX_ERROR_DOCS=%u)",
+			    (unsigned)CONFIG_MAX_ERROR_DOCS);
+	path = route_tok_from(a[1].s + 1, a[1].n - 1);
+	memset(&d, 0, sizeof d);
+	d.status = (uint16_t)status;
+	if (pool_add(p, &path, &d.path, err))
+		return -1;
+	t->errdocs[t->errdoc_count++] = d;
+	return 0;
+}
+
+static int do_location_open(struct route_parser *p, const struct route_tok *a, unsigned n,
+			    struct route_error *err)
+{
+	if (not_in_block(p, "<Location>", err))
+		return -1;
+	if (n != 1 || a[0].n == 0 || a[0].s[0] != '/')
+		return fail(p, err, "<Location> needs one PREFIX starting with '/'");
+	if (pool_add(p, &a[0], &p->location, err))
+		return -1;
+	p->in_location = 1;
+	p->open_line = p->line;
+	return 0;
+}
+
+static int do_location_close(struct route_parser *p, const struct route_tok *a, unsigned n,
+			     struct route_error *err)
+{
+	(void)a;
+	if (n)
+		return fail(p, err, "</Location> takes no arguments");
+	if (!p->in_location)
+		return fail(p, err, "</Location> without <Location>");
+	p->in_location = 0;
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	directive_fn fn;
@@ -691,6 +865,12 @@ static const struct {
 	{ "LimitRequestBody", do_limit_body },
 	{ "<Proxy", do_proxy_open },
 	{ "</Proxy", do_proxy_close },
+	{ "Alias", do_alias },
+	{ "DirectoryIndex", do_directory_index },
+	{ "Header", do_header },
+	{ "ErrorDocument", do_error_document },
+	{ "<Location", do_location_open },
+	{ "</Location", do_location_close },
 };
 
 /* ---- lines -------------------------------------------------------------- */
@@ -781,7 +961,7 @@ int route_parse_line(struct route_parser *p, const char *line, size_t len,
 {
 	struct route_table *t = p->t;
 	uint16_t strings_len = t->strings_len, balancer_count = t->balancer_count;
-	uint16_t cidr_count = t->cidr_count;
+	uint16_t cidr_count = t->cidr_count, member_count = t->member_count;
 	const char *start = line;
 
 	p->line++;
@@ -809,6 +989,8 @@ int route_parse_line(struct route_parser *p, const char *line, size_t len,
 	t->balancer_count = balancer_count;
 	memset(&t->cidrs[cidr_count], 0, (size_t)(t->cidr_count - cidr_count) * sizeof t->cidrs[0]);
 	t->cidr_count = cidr_count;
+	/* Only an authorizer= member can be in place before its line failed. */
+	t->member_count = member_count;
 	return -1;
 }
 
@@ -821,6 +1003,8 @@ int route_end(struct route_parser *p, struct route_error *err)
 
 		return route_fail(err, p->open_line, "<Proxy balancer://%t> is not closed", &name);
 	}
+	if (p->in_location)
+		return route_fail(err, p->open_line, "<Location> is not closed");
 	for (unsigned i = 0; i < t->balancer_count; i++) {
 		if (t->balancers[i].member_count == 0) {
 			struct route_tok name = tok_pool(t, t->balancers[i].name);

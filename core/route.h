@@ -19,11 +19,17 @@
  *   StatusPage PREFIX [require=CIDR,...]        (fcgate's own)
  *   Require ip CIDR [CIDR ...] | Require all granted | Require all denied
  *   LimitRequestBody BYTES
+ *   Alias PREFIX rom:/[DIR/] [key=value ...]   (files of the ROM filesystem)
+ *   DirectoryIndex FILE                        (default index.html)
+ *   Header set NAME "VALUE"                    (every answer; in <Location>: under it)
+ *   <Location PREFIX> Header set ... </Location>
+ *   ErrorDocument STATUS /ROMPATH              (fcgate's own error answers)
  *   # comment
  *
  * Route keys beyond Apache's worker keys (fcgate's own, on ProxyPass and
- * StatusPage): require=CIDR[,CIDR...] (or "all" / "none"), and
- * limitrequestbody=BYTES.
+ * StatusPage, Alias): require=CIDR[,CIDR...] (or "all" / "none"),
+ * limitrequestbody=BYTES, and authorizer=fcgi://HOST:PORT/ (ask that app
+ * first, FCGI_ROLE=AUTHORIZER).
  */
 #ifndef FCGATE_ROUTE_H
 #define FCGATE_ROUTE_H
@@ -46,6 +52,7 @@ enum route_kind {
 	ROUTE_EXCLUDE,          /* ProxyPass PREFIX ! */
 	ROUTE_REDIRECT,         /* Redirect: status, url */
 	ROUTE_STATUS,           /* StatusPage: fcgate's own JSON status */
+	ROUTE_ROM,              /* Alias PREFIX rom:/DIR/: url = DIR/ inside the ROM fs */
 };
 
 /* Tunables shared by ProxyPass (one member) and BalancerMember. */
@@ -114,6 +121,20 @@ struct route {
 	struct route_str url;           /* ROUTE_REDIRECT target; empty for 410 */
 	struct route_acl acl;           /* require=CIDR,...: replaces the global rule */
 	uint32_t limit_body;            /* limitrequestbody=; 0: the global limit */
+	int16_t authorizer;             /* authorizer=: member index; -1 none */
+};
+
+/* Header set NAME "VALUE": on every answer, or only under prefix (<Location>). */
+struct route_header {
+	struct route_str name;
+	struct route_str value;
+	struct route_str prefix;        /* empty: everywhere */
+};
+
+/* ErrorDocument STATUS /PATH: the body of fcgate's own STATUS answers. */
+struct route_errdoc {
+	uint16_t status;
+	struct route_str path;          /* inside the ROM fs, without the leading '/' */
 };
 
 struct route_table {
@@ -128,6 +149,11 @@ struct route_table {
 	uint16_t cidr_count;
 	struct route_acl global_acl;    /* Require ip ... / Require all ... lines */
 	uint32_t global_limit_body;     /* LimitRequestBody; 0: no limit */
+	struct route_str dir_index;     /* DirectoryIndex; empty: index.html */
+	uint16_t header_count;
+	uint16_t errdoc_count;
+	struct route_header headers[CONFIG_MAX_HEADERS + 1];   /* +1: never a zero-length array */
+	struct route_errdoc errdocs[CONFIG_MAX_ERROR_DOCS + 1];
 	char strings[CONFIG_ROUTE_STRINGS];
 };
 
@@ -148,7 +174,9 @@ struct route_parser {
 	struct route_table *t;
 	unsigned line;
 	int16_t open_balancer;          /* inside <Proxy balancer://...>, else -1 */
-	unsigned open_line;             /* line of that <Proxy>, for route_end() */
+	unsigned open_line;             /* line of that <Proxy> or <Location>, for route_end() */
+	uint8_t in_location;            /* inside <Location PREFIX> */
+	struct route_str location;      /* that PREFIX */
 	unsigned balancer_line[CONFIG_MAX_BALANCERS]; /* line that first named each */
 };
 

@@ -19,8 +19,8 @@
 /* The keys each directive accepts, as its "unknown key" message lists them. */
 #define ROUTE_KEYS_WORKER "disablereuse, enablereuse, max, ttl, timeout, connectiontimeout, retry"
 #define ROUTE_KEYS_MEMBER ROUTE_KEYS_WORKER ", lbfactor, status"
-/* The route's own keys (fcgate's), on ProxyPass and StatusPage. */
-#define ROUTE_KEYS_ROUTE "require, limitrequestbody"
+/* The route's own keys (fcgate's), on ProxyPass, StatusPage and Alias. */
+#define ROUTE_KEYS_ROUTE "require, limitrequestbody, authorizer"
 
 /* Apache's LimitRequestBody maximum (2 GiB - 1); 0 there means no limit. */
 #define ROUTE_BODY_LIMIT_MAX 2147483647u

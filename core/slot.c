@@ -71,6 +71,19 @@ int slot_flush(struct client *c)
 		c->out_off += (uint32_t)n;
 		c->bytes_out += (uint64_t)n;
 	}
+#if CONFIG_ROMFS
+	/* out[] is out: a ROM body follows straight from flash. */
+	while (c->out_off == c->out_len && c->rom_left > 0) {
+		long n = port_send(c->sock, c->rom_body, c->rom_left);
+		if (n == PORT_AGAIN)
+			break;
+		if (n < 0)
+			return -1;
+		c->rom_body += n;
+		c->rom_left -= (uint32_t)n;
+		c->bytes_out += (uint64_t)n;
+	}
+#endif
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
 	} else if (c->out_off > sizeof(c->out) / 2) {

@@ -64,6 +64,10 @@ struct client {
 	uint32_t spool_raw;     /* first raw (not yet de-chunked) byte in in[] */
 	size_t spool_len;       /* de-chunked body bytes behind the head */
 #endif
+#if CONFIG_ROMFS
+	const uint8_t *rom_body;        /* response body sent straight from flash */
+	uint32_t rom_left;
+#endif
 	struct http_request req;
 	struct http_header headers[CONFIG_HEADER_MAX_COUNT];
 	char path[CONFIG_REQUEST_LINE_MAX];
@@ -155,11 +159,27 @@ void request_close(struct client *c);
 void request_abandon(struct client *c);     /* close at once, no lingering */
 void request_proceed(struct client *c);     /* the body is known: hand over */
 void request_send_continue(struct client *c);
+/* Does a Header set line name this field for c's answer? (an app's copy is dropped) */
+int request_header_is_set(const struct client *c, struct http_slice name);
 
 void request_send_local(struct client *c);  /* flush an answer made in out[] */
 
 /* status.c: the status page. */
 void status_respond(struct client *c);
+
+/* rom.c: a ROM route's answer; an ErrorDocument body (1 sent, 0 none, -1 closed). */
+void rom_respond(struct client *c, const struct route *r);
+int rom_error_document(struct client *c, unsigned status);
+
+/* Answer bytes not yet sent: in out[], or (ROM) in flash. */
+static inline int slot_pending(const struct client *c)
+{
+#if CONFIG_ROMFS
+	if (c->rom_left > 0)
+		return 1;
+#endif
+	return c->out_len > 0;
+}
 
 /* spool.c: chunked request bodies. */
 void spool_start(struct client *c);

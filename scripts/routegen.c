@@ -102,6 +102,7 @@ static const char *kind_name(uint8_t kind)
 	case ROUTE_BALANCER: return "ROUTE_BALANCER";
 	case ROUTE_EXCLUDE:  return "ROUTE_EXCLUDE";
 	case ROUTE_STATUS:   return "ROUTE_STATUS";
+	case ROUTE_ROM:      return "ROUTE_ROM";
 	default:             return "ROUTE_REDIRECT";
 	}
 }
@@ -144,7 +145,8 @@ static void emit_routes(const struct route_table *t)
 		       i, kind_name(r->kind), r->status, r->target,
 		       r->prefix.off, r->prefix.len, r->url.off, r->url.len);
 		print_acl(&r->acl);
-		printf(", .limit_body = %lu },\n", (unsigned long)r->limit_body);
+		printf(", .limit_body = %lu, .authorizer = %d },\n", (unsigned long)r->limit_body,
+		       r->authorizer);
 	}
 	puts("\t},");
 }
@@ -202,6 +204,32 @@ static void emit_access(const struct route_table *t)
 	printf(",\n\t.global_limit_body = %lu,\n", (unsigned long)t->global_limit_body);
 }
 
+/* DirectoryIndex, Header set and ErrorDocument lines. */
+static void emit_ui(const struct route_table *t)
+{
+	printf("\t.dir_index = { %u, %u },\n", t->dir_index.off, t->dir_index.len);
+	printf("\t.header_count = %u,\n\t.errdoc_count = %u,\n", t->header_count,
+	       t->errdoc_count);
+	if (t->header_count) {
+		puts("\t.headers = {");
+		for (unsigned i = 0; i < t->header_count; i++) {
+			const struct route_header *h = &t->headers[i];
+
+			printf("\t\t[%u] = { .name = { %u, %u }, .value = { %u, %u }, "
+			       ".prefix = { %u, %u } },\n", i, h->name.off, h->name.len,
+			       h->value.off, h->value.len, h->prefix.off, h->prefix.len);
+		}
+		puts("\t},");
+	}
+	if (t->errdoc_count) {
+		puts("\t.errdocs = {");
+		for (unsigned i = 0; i < t->errdoc_count; i++)
+			printf("\t\t[%u] = { .status = %u, .path = { %u, %u } },\n", i,
+			       t->errdocs[i].status, t->errdocs[i].path.off, t->errdocs[i].path.len);
+		puts("\t},");
+	}
+}
+
 /*
  * The pool as a list of characters, exactly strings_len of them: a
  * string literal would need room for its NUL when the pool is full.
@@ -245,6 +273,7 @@ static void emit(const char *name, const struct route_table *t)
 	if (t->balancer_count)
 		emit_balancers(t);
 	emit_access(t);
+	emit_ui(t);
 	if (t->strings_len)
 		emit_strings(t);
 	puts("};");

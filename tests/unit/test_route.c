@@ -433,7 +433,7 @@ static void check_errors(const struct err_case *cases, size_t n)
 #define PP "ProxyPass /a fcgi://127.0.0.1:1/ "
 #define BM "BalancerMember balancer://b fcgi://127.0.0.1:1/ "
 #define KEYS_WORKER "disablereuse, enablereuse, max, ttl, timeout, connectiontimeout, retry"
-#define KEYS_PP KEYS_WORKER ", require, limitrequestbody"
+#define KEYS_PP KEYS_WORKER ", require, limitrequestbody, authorizer"
 #define UNSUPPORTED "(expected fcgi://HOST[:PORT]/PATH or unix:/PATH|fcgi://HOST/PATH)"
 
 static void test_errors_keys(void **state)
@@ -519,7 +519,7 @@ static void test_errors_directives(void **state)
 		{ "ProxyPass \"\" fcgi://h/", 1, "prefix '' must start with '/'" },
 		{ "ProxyPass /a ! x=1", 1, "too many arguments (ProxyPass PREFIX ! takes no keys)" },
 		{ "ProxyPass /a balancer://b/ max=1", 1, "key 'max' goes on BalancerMember "
-		  "(ProxyPass to a balancer accepts: require, limitrequestbody)" },
+		  "(ProxyPass to a balancer accepts: require, limitrequestbody, authorizer)" },
 		{ "ProxyPass /a balancer://", 1, "missing balancer name in 'balancer://'" },
 		{ "ProxyPass /a balancer:///", 1, "missing balancer name in 'balancer:///'" },
 		{ "ProxyPass /a balancer://b/c", 1, "balancer URL 'balancer://b/c' takes no path" },
@@ -1097,7 +1097,7 @@ static void test_status_page(void **state)
 }
 
 #define PPB "ProxyPass /a balancer://b "
-#define RKEYS "require, limitrequestbody"
+#define RKEYS "require, limitrequestbody, authorizer"
 #define BAD_REQ(x) "bad address block '" x "' in require (expected all, none or ADDR[/BITS],...)"
 #define LRB_RANGE "0..2147483647"
 
