@@ -66,7 +66,7 @@ static void lend(struct backend *b, struct client *c)
 	b->client = (int16_t)(c - gw_clients);
 	b->member = (uint16_t)m;
 	b->params_done = b->stdin_done = b->headers_done = b->ended = b->readable = 0;
-	b->begun = b->keep = 0;
+	b->begun = b->keep = b->vars_done = 0;
 	b->cursor = 0;
 	b->pay_off = b->pay_len = b->raw_off = b->in_len = 0;
 	b->out_off = 0;

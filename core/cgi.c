@@ -196,6 +196,10 @@ static int pair_get(const struct cgi_request *cr, unsigned idx, struct pair *p)
 		p->join_header = (int)i;
 		return 1;
 	}
+	/* FastCGI 1.0 §6.3: an Authorizer gets neither of these. */
+	if (cr->authorizer && (idx == META_CONTENT_LENGTH || idx == META_PATH_INFO ||
+			       idx == META_SCRIPT_NAME))
+		return 0;
 	p->name = meta_names[idx];
 	switch ((enum meta)idx) {
 	case META_GATEWAY_INTERFACE: p->v[0] = lit("CGI/1.1"); break;

@@ -25,6 +25,7 @@ struct cgi_request {
 	uint32_t docroot_len;
 	const struct port_addr *local;
 	const struct port_addr *peer;
+	uint8_t authorizer;         /* FCGI_AUTHORIZER: no CONTENT_LENGTH, PATH_INFO, SCRIPT_NAME */
 };
 
 /*

@@ -36,6 +36,28 @@ static void detach(struct client *c)
 	c->backend = -1;
 }
 
+/* Is this request with its route's authorizer (FCGI_ROLE=AUTHORIZER) rather than its handler? */
+static int asking_authorizer(const struct client *c)
+{
+#if CONFIG_AUTHORIZER
+	return c->auth == AUTH_ASKING || c->auth == AUTH_LETTING;
+#else
+	(void)c;
+	return 0;
+#endif
+}
+
+/* The authorizer said 200: its answer is not for the client. */
+static int authorizer_let_through(const struct client *c)
+{
+#if CONFIG_AUTHORIZER
+	return c->auth == AUTH_LETTING;
+#else
+	(void)c;
+	return 0;
+#endif
+}
+
 void proxy_release(struct client *c)
 {
 	if (c->backend >= 0) {
@@ -60,7 +82,7 @@ static void fail(struct client *c, unsigned status, const char *why)
 
 static int is_balanced(const struct client *c)
 {
-	return gw_routes->routes[c->route].kind == ROUTE_BALANCER;
+	return gw_routes->routes[c->route].kind == ROUTE_BALANCER && !asking_authorizer(c);
 }
 
 /*
@@ -73,7 +95,7 @@ static int try_elsewhere(struct client *c, unsigned status, const char *why)
 	const struct route *r = &gw_routes->routes[c->route];
 	int m;
 
-	if (r->kind != ROUTE_BALANCER ||
+	if (!is_balanced(c) ||
 	    ++c->attempts >= gw_routes->balancers[r->target].member_count) {
 		fail(c, is_balanced(c) ? 503 : status, why);
 		return -1;
@@ -114,6 +136,16 @@ void proxy_attach(struct client *c)
 	}
 }
 
+static void start_with(struct client *c, int m)
+{
+	c->member = (uint16_t)m;
+	c->attempts = 0;
+	c->state = C_WAIT;
+	c->wait_since = port_now_ms();
+	c->deadline = slot_deadline(CONFIG_BACKEND_TIMEOUT * 1000u);
+	proxy_attach(c);
+}
+
 int proxy_start(struct client *c)
 {
 	int m = member_pick(gw_routes, &gw_routes->routes[c->route], port_now_ms());
@@ -121,14 +153,27 @@ int proxy_start(struct client *c)
 	if (m < 0)
 		return 503;     /* every member is in error state: no connect attempt */
 	request_send_continue(c);
-	c->member = (uint16_t)m;
-	c->attempts = 0;
-	c->state = C_WAIT;
-	c->wait_since = port_now_ms();
-	c->deadline = slot_deadline(CONFIG_BACKEND_TIMEOUT * 1000u);
-	proxy_attach(c);
+	start_with(c, m);
 	return 0;
 }
+
+#if CONFIG_AUTHORIZER
+/*
+ * Ask the route's authorizer first: the request without its body. No
+ * 100 Continue yet: a refused client must not send the body.
+ */
+int proxy_ask_authorizer(struct client *c)
+{
+	const struct route *r = &gw_routes->routes[c->route];
+
+	if (!member_usable(gw_routes, (unsigned)r->authorizer, port_now_ms()))
+		return 503;
+	c->auth = AUTH_ASKING;
+	c->auth_vars_len = 0;
+	start_with(c, r->authorizer);
+	return 0;
+}
+#endif
 
 /* Backends freed up: serve waiting clients, oldest first. */
 void proxy_serve_waiting(void)
@@ -156,6 +201,29 @@ static size_t out_space(const struct backend *b)
 }
 
 /*
+ * After the meta-variables, the responder gets what the authorizer passed
+ * on (its Variable-NAME headers) in a record of their own. Returns 0 when
+ * they are out (or there are none), 1 to wait for room.
+ */
+static int put_auth_vars(struct client *c, struct backend *b)
+{
+#if CONFIG_AUTHORIZER
+	if (b->vars_done || c->auth_vars_len == 0 || asking_authorizer(c))
+		return 0;
+	if (out_space(b) < 2u * FCGI_HEADER_LEN + c->auth_vars_len)
+		return 1;
+	fcgi_put_header(b->out + b->out_len, FCGI_PARAMS, REQUEST_ID, c->auth_vars_len, 0);
+	memcpy(b->out + b->out_len + FCGI_HEADER_LEN, c->auth_vars, c->auth_vars_len);
+	b->out_len += FCGI_HEADER_LEN + c->auth_vars_len;
+	b->vars_done = 1;
+#else
+	(void)c;
+	(void)b;
+#endif
+	return 0;
+}
+
+/*
  * Append one PARAMS record of whole pairs, and the empty record that ends
  * the stream once every pair is out. Returns 0 (possibly having written
  * nothing: wait for the buffer to drain), or -1 when the next pair cannot
@@ -173,6 +241,7 @@ static int put_params_record(struct client *c, struct backend *b)
 		.docroot_len = m->docroot.len,
 		.local = &c->local,
 		.peer = &c->peer,
+		.authorizer = (uint8_t)asking_authorizer(c),
 	};
 	size_t space = out_space(b);
 	long n;
@@ -190,7 +259,7 @@ static int put_params_record(struct client *c, struct backend *b)
 		fcgi_put_header(b->out + b->out_len, FCGI_PARAMS, REQUEST_ID, (uint16_t)n, 0);
 		b->out_len += FCGI_HEADER_LEN + (uint32_t)n;
 	}
-	if (b->cursor == cgi_params_end(&cr)) {
+	if (b->cursor == cgi_params_end(&cr) && put_auth_vars(c, b) == 0) {
 		fcgi_put_header(b->out + b->out_len, FCGI_PARAMS, REQUEST_ID, 0, 0);
 		b->out_len += FCGI_HEADER_LEN;
 		b->params_done = 1;
@@ -212,7 +281,7 @@ static void put_stdin(struct client *c, struct backend *b)
 		size_t space = out_space(b);
 		uint32_t n;
 
-		if (c->body_left == 0) {
+		if (c->body_left == 0 || asking_authorizer(c)) {
 			if (space >= FCGI_HEADER_LEN) {
 				fcgi_put_header(b->out + b->out_len, FCGI_STDIN, REQUEST_ID, 0, 0);
 				b->out_len += FCGI_HEADER_LEN;
@@ -245,6 +314,7 @@ static int fill_request(struct client *c, struct backend *b)
 		if (out_space(b) < 2 * FCGI_HEADER_LEN)
 			return 0;
 		b->out_len += (uint32_t)fcgi_put_begin_request(b->out + b->out_len, REQUEST_ID,
+							       asking_authorizer(c) ? FCGI_AUTHORIZER :
 							       FCGI_RESPONDER,
 							       backend_reuses(b->member) ? FCGI_KEEP_CONN : 0);
 		b->begun = 1;
@@ -333,6 +403,36 @@ static int write_response_head(struct client *c, const char *block, size_t len,
 	return r ? -1 : 0;
 }
 
+#if CONFIG_AUTHORIZER
+/* "Variable-NAME: value" headers of an authorizer's 200, as FastCGI pairs NAME=value. */
+static int take_auth_vars(struct client *c, const char *block, size_t len)
+{
+	static const char prefix[] = "Variable-";
+	const size_t plen = sizeof(prefix) - 1;
+	struct http_slice name, value;
+	size_t pos = 0;
+
+	while (cgi_resp_next(block, len, &pos, &name, &value)) {
+		struct http_slice head = { name.p, plen };
+		uint8_t *dst = c->auth_vars + c->auth_vars_len;
+		size_t need;
+
+		if (name.len <= plen || !http_slice_ieq(head, prefix, plen))
+			continue;
+		name.p += plen;
+		name.len -= plen;
+		need = fcgi_nv_size(name.len, value.len);
+		if (need == 0 || need > sizeof(c->auth_vars) - c->auth_vars_len)
+			return -1;
+		dst += fcgi_put_nv_lengths(dst, name.len, value.len);
+		memcpy(dst, name.p, name.len);
+		memcpy(dst + name.len, value.p, value.len);
+		c->auth_vars_len = (uint16_t)(c->auth_vars_len + need);
+	}
+	return 0;
+}
+#endif
+
 /* Parse the CGI header block once it is complete; -1 after answering an error. */
 static int take_headers(struct client *c, struct backend *b)
 {
@@ -355,6 +455,20 @@ static int take_headers(struct client *c, struct backend *b)
 		fail(c, 502, "invalid CGI header block");
 		return -1;
 	}
+#if CONFIG_AUTHORIZER
+	if (asking_authorizer(c) && resp.status == 200) {
+		/* Let through: keep the variables, drop the rest of its answer. */
+		if (take_auth_vars(c, block, (size_t)n) < 0) {
+			fail(c, 500, "authorizer variables larger than AUTH_VARS_MAX");
+			return -1;
+		}
+		c->auth = AUTH_LETTING;
+		b->headers_done = 1;
+		b->pay_off += (uint32_t)n;
+		return 0;
+	}
+	/* Any other answer of the authorizer goes to the client as it is. */
+#endif
 	c->out_off = c->out_len = 0;
 	if (write_response_head(c, block, (size_t)n, &resp) < 0) {
 		c->out_off = c->out_len = 0;
@@ -376,7 +490,7 @@ static void deliver_body(struct client *c, struct backend *b)
 
 	if (avail == 0)
 		return;
-	if (c->no_body) {
+	if (c->no_body || authorizer_let_through(c)) {
 		b->pay_off = b->pay_len;
 		return;
 	}
@@ -509,9 +623,28 @@ static void compact_input(struct backend *b)
 	b->in_len = pay + raw;
 }
 
+#if CONFIG_AUTHORIZER
+/* The authorizer let the request through: free its connection, run the route's handler. */
+static void authorized(struct client *c, struct backend *b)
+{
+	if (b->keep)
+		backend_proven(b);
+	backend_release(b, b->keep && b->stdin_done && b->out_off == b->out_len);
+	detach(c);
+	c->auth = AUTH_PASSED;
+	request_route(c);
+}
+#endif
+
 /* The app has answered completely and every byte went to out[]. */
 static void finish(struct client *c, struct backend *b)
 {
+#if CONFIG_AUTHORIZER
+	if (authorizer_let_through(c)) {
+		authorized(c, b);
+		return;
+	}
+#endif
 	if (c->chunked && slot_out_put(c, LAST_CHUNK, sizeof(LAST_CHUNK) - 1) < 0)
 		return;         /* wait for room in out[] */
 	if (c->resp_left > 0) {

@@ -466,6 +466,21 @@ static void request_begin(struct client *c)
 		respond(c, 301, route_cstr(gw_routes, r->prefix), r->prefix.len, "", 0);
 		return;
 	}
+#if CONFIG_AUTHORIZER
+	if (r->authorizer >= 0) {
+		int status = proxy_ask_authorizer(c);
+		if (status != 0)
+			request_respond_error(c, (unsigned)status, "the authorizer is not usable");
+		return;
+	}
+#endif
+	request_route(c);
+}
+
+void request_route(struct client *c)
+{
+	const struct route *r = &gw_routes->routes[c->route];
+
 	switch (r->kind) {
 	case ROUTE_EXCLUDE:
 		request_respond_error(c, 404, "excluded by ProxyPass !");
@@ -585,6 +600,10 @@ void request_done(struct client *c)
 	c->head_len = 0;
 	c->head_sent = c->chunked = c->no_body = c->close_after = 0;
 	c->app_status = 0;
+#if CONFIG_AUTHORIZER
+	c->auth = AUTH_NONE;
+	c->auth_vars_len = 0;
+#endif
 	c->body_left = 0;
 	c->resp_left = -1;
 	c->route = -1;

@@ -64,6 +64,11 @@ struct client {
 	uint32_t spool_raw;     /* first raw (not yet de-chunked) byte in in[] */
 	size_t spool_len;       /* de-chunked body bytes behind the head */
 #endif
+#if CONFIG_AUTHORIZER
+	uint8_t auth;                   /* AUTH_*: where the request is with its authorizer */
+	uint16_t auth_vars_len;
+	uint8_t auth_vars[CONFIG_AUTH_VARS_MAX];  /* Variable-NAME pairs, FastCGI-encoded */
+#endif
 #if CONFIG_ROMFS
 	const uint8_t *rom_body;        /* response body sent straight from flash */
 	uint32_t rom_left;
@@ -73,6 +78,14 @@ struct client {
 	char path[CONFIG_REQUEST_LINE_MAX];
 	uint8_t in[CONFIG_CLIENT_IN_BUF];
 	uint8_t out[CONFIG_CLIENT_OUT_BUF];
+};
+
+/* The FastCGI authorizer of a route (authorizer=), asked before the route's handler. */
+enum auth_phase {
+	AUTH_NONE = 0,  /* no authorizer, or not asked yet */
+	AUTH_ASKING,    /* the request (without body) is with the authorizer */
+	AUTH_LETTING,   /* it answered 200: its variables are kept, the rest dropped */
+	AUTH_PASSED,    /* it answered 200: the route's handler runs */
 };
 
 enum backend_state {
@@ -95,6 +108,7 @@ struct backend {
 	uint8_t probing;        /* GET_VALUES sent, answer awaited before the request */
 	uint8_t proven;         /* an app worker has taken this connection */
 	uint8_t begun;          /* BEGIN_REQUEST is written */
+	uint8_t vars_done;      /* the authorizer's variables are in a PARAMS record */
 	int16_t client;
 	uint16_t member;
 	uint32_t deadline;
@@ -158,6 +172,8 @@ void request_done(struct client *c);
 void request_close(struct client *c);
 void request_abandon(struct client *c);     /* close at once, no lingering */
 void request_proceed(struct client *c);     /* the body is known: hand over */
+void request_route(struct client *c);       /* run the route's handler (after the authorizer) */
+int proxy_ask_authorizer(struct client *c); /* 0, or a status to answer */
 void request_send_continue(struct client *c);
 /* Does a Header set line name this field for c's answer? (an app's copy is dropped) */
 int request_header_is_set(const struct client *c, struct http_slice name);

@@ -36,6 +36,7 @@ enum {
 	FCGI_NULL_REQUEST_ID = 0,
 	FCGI_KEEP_CONN = 1,
 	FCGI_RESPONDER = 1,
+	FCGI_AUTHORIZER = 2,
 	FCGI_REQUEST_COMPLETE = 0,
 	FCGI_CANT_MPX_CONN = 1,
 	FCGI_UNKNOWN_ROLE = 3,
@@ -148,6 +149,7 @@ struct conn {
 
 	/* the request in progress */
 	bool active, dispatched, params_done, stdin_done, keep_conn;
+	bool authorizer;      /* FCGI_ROLE=AUTHORIZER: ep_authorize answers */
 	uint16_t id;
 	struct buf params;    /* the whole PARAMS stream, as received */
 	unsigned params_records;
@@ -574,6 +576,50 @@ static enum outcome ep_not_found(struct conn *c, const char *q)
 	return DONE;
 }
 
+/*
+ * The AUTHORIZER role (FastCGI 1.0 §6.3), by the Authorization header:
+ * "Bearer good" lets through with two variables, "Bearer slow" answers
+ * after ?ms= (default 30 s), "Bearer params" refuses with the params it
+ * got as the body, no header redirects to /login/ when the path has
+ * "login-redirect" in it, anything else is refused with 403.
+ */
+static enum outcome ep_authorize(struct conn *c, const char *q)
+{
+	char *auth = param(c, "HTTP_AUTHORIZATION");
+	char *uri = param(c, "REQUEST_URI");
+	enum outcome o = DONE;
+
+	if (auth && !strcmp(auth, "Bearer good")) {
+		out_str(c, "Status: 200\r\nVariable-REMOTE_USER: alice\r\n"
+			   "Variable-AUTH_ROLE: admin\r\nContent-Type: text/plain\r\n\r\n"
+			   "this body is not for the client\n");
+	} else if (auth && !strcmp(auth, "Bearer slow")) {
+		unsigned long long ms;
+		if (query_num(q, "ms", 30000, &ms) < 0 || ms > SLOW_MS_MAX)
+			ms = 30000;
+		c->gen = GEN_SLOW;
+		c->deadline = now_ms() + (int64_t)ms;
+		o = PENDING;
+	} else if (auth && !strcmp(auth, "Bearer params")) {
+		/* The params it got, under a refusal the client sees. */
+		out_str(c, "Status: 403 Forbidden\r\nContent-Type: text/plain\r\n\r\n");
+		for (size_t i = 0; i < c->npairs; i++)
+			out_printf(c, "%.*s=%.*s\n", (int)c->pairs[i].name_len,
+				   c->params.p + c->pairs[i].name, (int)c->pairs[i].value_len,
+				   c->params.p + c->pairs[i].value);
+		out_printf(c, "STDIN_LENGTH=%zu\n", c->body.len);
+	} else if (!auth && uri && strstr(uri, "login-redirect")) {
+		out_str(c, "Status: 302 Found\r\nLocation: /login/\r\n"
+			   "Content-Type: text/plain\r\n\r\nlog in first\n");
+	} else {
+		out_str(c, "Status: 403 Forbidden\r\nX-Auth: denied\r\n"
+			   "Content-Type: text/plain\r\n\r\ndenied by testapp\n");
+	}
+	free(auth);
+	free(uri);
+	return o;
+}
+
 static const struct {
 	const char *path;
 	enum outcome (*fn)(struct conn *c, const char *query);
@@ -610,6 +656,8 @@ static void dispatch(struct conn *c)
 	for (size_t i = 0; i < sizeof dispatch_table / sizeof *dispatch_table; i++)
 		if (!strcmp(path, dispatch_table[i].path))
 			fn = dispatch_table[i].fn;
+	if (c->authorizer)
+		fn = ep_authorize;
 	c->dispatched = true;
 	enum outcome o = fn(c, query ? query : "");
 	free(path);
@@ -671,7 +719,7 @@ static void on_begin(struct conn *c, uint16_t id, const unsigned char *p,
 			out_end_request(c, id, FCGI_CANT_MPX_CONN);
 		return;
 	}
-	if (role != FCGI_RESPONDER) {
+	if (role != FCGI_RESPONDER && role != FCGI_AUTHORIZER) {
 		out_end_request(c, id, FCGI_UNKNOWN_ROLE);
 		if (!keep)
 			c->closing = true;
@@ -679,6 +727,7 @@ static void on_begin(struct conn *c, uint16_t id, const unsigned char *p,
 	}
 	request_reset(c);
 	c->active = true;
+	c->authorizer = role == FCGI_AUTHORIZER;
 	c->id = id;
 	c->keep_conn = keep;
 	stats.requests++;
