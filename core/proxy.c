@@ -384,7 +384,7 @@ static int write_response_head(struct client *c, const char *block, size_t len,
 		c->keep_alive = 0;              /* the app did not read the whole body */
 	r = request_write_head(c, resp->status, resp->reason);
 	while (cgi_resp_next(block, len, &pos, &name, &value)) {
-		if (is_hop_by_hop(name) || request_header_is_set(c, name))
+		if (is_hop_by_hop(name))
 			continue;
 		r |= slot_out_put(c, name.p, name.len);
 		r |= slot_out_str(c, ": ");
@@ -398,7 +398,7 @@ static int write_response_head(struct client *c, const char *block, size_t len,
 	} else if (c->chunked) {
 		r |= slot_out_str(c, "Transfer-Encoding: chunked\r\n");
 	}
-	r |= slot_out_str(c, "\r\n");
+	r |= request_end_head(c);
 	request_body_starts(c);
 	return r ? -1 : 0;
 }

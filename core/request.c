@@ -114,34 +114,82 @@ static int header_applies(const struct client *c, const struct route_header *h)
 	return c->path_len >= h->prefix.len && memcmp(c->path, prefix, h->prefix.len) == 0;
 }
 
-/* The Header set lines that apply; an app's field of the same name is dropped. */
-static int put_configured_headers(struct client *c)
+/*
+ * Of the Header set lines for one name, the one under the longest
+ * <Location> prefix wins (Apache applies <Location> after the server's
+ * lines), the last one in the file among equals.
+ */
+static int header_wins(const struct client *c, unsigned i)
 {
-	int r = 0;
+	const struct route_header *h = &gw_routes->headers[i];
 
+	if (!header_applies(c, h))
+		return 0;
+	for (unsigned j = 0; j < gw_routes->header_count; j++) {
+		const struct route_header *o = &gw_routes->headers[j];
+
+		if (j == i || o->name.len != h->name.len || !header_applies(c, o) ||
+		    !http_slice_ieq((struct http_slice){ route_cstr(gw_routes, o->name), o->name.len },
+				    route_cstr(gw_routes, h->name), h->name.len))
+			continue;
+		if (o->prefix.len > h->prefix.len || (o->prefix.len == h->prefix.len && j > i))
+			return 0;
+	}
+	return 1;
+}
+
+/* Is name set by a Header set line for this answer? */
+static int is_set_here(const struct client *c, struct http_slice name)
+{
 	for (unsigned i = 0; i < gw_routes->header_count; i++) {
 		const struct route_header *h = &gw_routes->headers[i];
 
-		if (!header_applies(c, h))
+		if (http_slice_ieq(name, route_cstr(gw_routes, h->name), h->name.len) &&
+		    header_wins(c, i))
+			return 1;
+	}
+	return 0;
+}
+
+/* Drop the head's fields (ours or the app's) that a Header set line replaces. */
+static void drop_replaced_fields(struct client *c)
+{
+	uint8_t *line = memchr(c->out + c->head_at, '\n', c->out_len - c->head_at);
+
+	while (line != NULL && ++line < c->out + c->out_len) {
+		uint8_t *end = memchr(line, '\n', (size_t)(c->out + c->out_len - line));
+		uint8_t *colon = memchr(line, ':', (size_t)(c->out + c->out_len - line));
+		struct http_slice name = { (const char *)line, colon ? (uint32_t)(colon - line) : 0 };
+
+		if (end == NULL)
+			return;
+		if (colon != NULL && colon < end && is_set_here(c, name)) {
+			size_t n = (size_t)(end + 1 - line);
+			memmove(line, end + 1, (size_t)(c->out + c->out_len - (end + 1)));
+			c->out_len -= (uint32_t)n;
+			line--;         /* stand on the '\n' before the next line */
+			continue;
+		}
+		line = end;
+	}
+}
+
+int request_end_head(struct client *c)
+{
+	int r = 0;
+
+	drop_replaced_fields(c);
+	for (unsigned i = 0; i < gw_routes->header_count; i++) {
+		const struct route_header *h = &gw_routes->headers[i];
+
+		if (!header_wins(c, i))
 			continue;
 		r |= slot_out_put(c, route_cstr(gw_routes, h->name), h->name.len);
 		r |= slot_out_str(c, ": ");
 		r |= slot_out_put(c, route_cstr(gw_routes, h->value), h->value.len);
 		r |= slot_out_str(c, "\r\n");
 	}
-	return r;
-}
-
-int request_header_is_set(const struct client *c, struct http_slice name)
-{
-	for (unsigned i = 0; i < gw_routes->header_count; i++) {
-		const struct route_header *h = &gw_routes->headers[i];
-
-		if (h->name.len == name.len && header_applies(c, h) &&
-		    http_slice_ieq(name, route_cstr(gw_routes, h->name), h->name.len))
-			return 1;
-	}
-	return 0;
+	return r | slot_out_str(c, "\r\n");
 }
 
 /* Status line, Date, Server and Connection fields; the caller adds the rest. */
@@ -151,6 +199,7 @@ int request_write_head(struct client *c, unsigned status, struct http_slice reas
 	int r = 0;
 
 	c->status = (uint16_t)status;
+	c->head_at = c->out_len;
 	/* Connections are waiting for a slot: this one gives its slot up after this answer. */
 	if (gw_slots_short)
 		c->keep_alive = 0;
@@ -173,7 +222,6 @@ int request_write_head(struct client *c, unsigned status, struct http_slice reas
 		r |= slot_out_str(c, "Connection: close\r\n");
 	else if (c->req.version_minor == 0)
 		r |= slot_out_str(c, "Connection: keep-alive\r\n");
-	r |= put_configured_headers(c);
 	return r ? -1 : 0;
 }
 
@@ -238,7 +286,8 @@ static void respond(struct client *c, unsigned status, const char *loc,
 	r |= slot_out_str(c, type);
 	r |= slot_out_str(c, "Content-Length: ");
 	r |= slot_out_uint(c, strlen(reason) + 5, 10);
-	r |= slot_out_str(c, "\r\n\r\n");
+	r |= slot_out_str(c, "\r\n");
+	r |= request_end_head(c);
 	request_body_starts(c);
 	if (!c->no_body) {
 		r |= slot_out_uint(c, status, 10);
@@ -252,6 +301,13 @@ static void respond(struct client *c, unsigned status, const char *loc,
 		return;
 	}
 	request_send_local(c);
+}
+
+void request_redirect_slash(struct client *c)
+{
+	/* The caller made sure the slash fits in path[]. */
+	c->path[c->path_len] = '/';
+	respond(c, 301, "", 0, c->path, c->path_len + 1);
 }
 
 void request_send_local(struct client *c)
@@ -600,6 +656,7 @@ void request_done(struct client *c)
 	c->head_len = 0;
 	c->head_sent = c->chunked = c->no_body = c->close_after = 0;
 	c->app_status = 0;
+	c->path_len = 0;        /* <Location> headers of an early error look at it */
 #if CONFIG_AUTHORIZER
 	c->auth = AUTH_NONE;
 	c->auth_vars_len = 0;

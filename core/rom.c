@@ -90,7 +90,7 @@ static int write_answer(struct client *c, const struct romfs_file *f,
 	c->out_off = c->out_len = 0;
 	r = request_write_head(c, a->status, no_reason);
 	r |= write_fields(c, f, a, errdoc);
-	r |= slot_out_str(c, "\r\n");
+	r |= request_end_head(c);
 	if (r) {
 		LOG_E("client out buffer too small for a ROM answer");
 		request_close(c);
@@ -100,6 +100,21 @@ static int write_answer(struct client *c, const struct romfs_file *f,
 	c->rom_body = a->body;
 	c->rom_left = a->body_len;
 	return 0;
+}
+
+/* Does the path, with a '/' added, name a folder that has its index file? */
+static int is_folder(struct client *c, const struct route *r)
+{
+	const struct romfs_file *f;
+
+	if (c->path_len == 0 || c->path[c->path_len - 1] == '/' ||
+	    c->path_len + 1 >= sizeof(c->path))
+		return 0;
+	c->path[c->path_len] = '/';
+	c->path_len++;
+	f = rom_lookup(c, r);
+	c->path_len--;
+	return f != NULL;
 }
 
 void rom_respond(struct client *c, const struct route *r)
@@ -115,6 +130,11 @@ void rom_respond(struct client *c, const struct route *r)
 	rq.range = header_value(c, "Range");
 	rq.if_range = header_value(c, "If-Range");
 	romfs_decide(f, &rq, &a);
+	if (a.status == 404 && is_folder(c, r)) {
+		/* "/ui/sub" names a folder: its slashed form, as Apache's mod_dir does. */
+		request_redirect_slash(c);
+		return;
+	}
 	if (a.status == 404) {
 		request_respond_error(c, 404, "no such file in the ROM filesystem");
 		return;

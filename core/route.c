@@ -785,6 +785,9 @@ static int do_header(struct route_parser *p, const struct route_tok *a, unsigned
 		return fail(p, err, "Header supports only: Header set NAME \"VALUE\"");
 	if (!is_token(&a[1]))
 		return fail(p, err, "bad header name '%t'", &a[1]);
+	if (route_tok_ieq(&a[1], "Content-Length") || route_tok_ieq(&a[1], "Transfer-Encoding") ||
+	    route_tok_ieq(&a[1], "Connection"))
+		return fail(p, err, "Header set cannot change '%t': fcgate frames the message", &a[1]);
 	if (t->header_count >= CONFIG_MAX_HEADERS)
 		return fail(p, err, "too many Header lines (CONFIG_MAX_HEADERS=%u)",
 			    (unsigned)CONFIG_MAX_HEADERS);

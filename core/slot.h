@@ -48,6 +48,7 @@ struct client {
 	uint32_t in_len;        /* bytes in in[] */
 	uint32_t head_len;      /* length of the parsed head, 0 while reading */
 	uint32_t out_off, out_len;
+	uint32_t head_at;       /* where the response head starts in out[] */
 	int64_t body_left;      /* request body bytes not yet passed on */
 	int64_t resp_left;      /* response body bytes the head announced; -1 none */
 	uint32_t path_len;
@@ -175,10 +176,11 @@ void request_proceed(struct client *c);     /* the body is known: hand over */
 void request_route(struct client *c);       /* run the route's handler (after the authorizer) */
 int proxy_ask_authorizer(struct client *c); /* 0, or a status to answer */
 void request_send_continue(struct client *c);
-/* Does a Header set line name this field for c's answer? (an app's copy is dropped) */
-int request_header_is_set(const struct client *c, struct http_slice name);
+/* End the head in out[]: Header set lines replace fields of the same name, then CRLF. */
+int request_end_head(struct client *c);
 
-void request_send_local(struct client *c);  /* flush an answer made in out[] */
+void request_send_local(struct client *c);
+void request_redirect_slash(struct client *c);  /* 301 to the path with '/' added */  /* flush an answer made in out[] */
 
 /* status.c: the status page. */
 void status_respond(struct client *c);

@@ -140,7 +140,8 @@ void status_respond(struct client *c)
 	r = request_write_head(c, 200, (struct http_slice){ NULL, 0 });
 	r |= slot_out_str(c, "Content-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: ");
 	r |= slot_out_uint(c, j.len, 10);
-	r |= slot_out_str(c, "\r\n\r\n");
+	r |= slot_out_str(c, "\r\n");
+	r |= request_end_head(c);
 	request_body_starts(c);
 	if (r == 0 && !c->no_body) {
 		j.dry = 0;

@@ -136,6 +136,7 @@ static const char *kind_name(unsigned k)
 	case ROUTE_EXCLUDE: return "exclude";
 	case ROUTE_REDIRECT: return "redirect";
 	case ROUTE_STATUS: return "status";
+	case ROUTE_ROM: return "rom";
 	default: return "?";
 	}
 }
@@ -156,6 +157,24 @@ static void print_member(const struct route_table *t, const struct route_member 
 	       (m->params.flags & ROUTE_F_NOREUSE) ? "off" : "on", m->params.max,
 	       m->params.ttl_ms / 1000, m->params.retry_ms / 1000, m->params.lbfactor,
 	       (m->params.flags & ROUTE_F_STANDBY) ? " standby" : "");
+}
+
+/* DirectoryIndex, Header set and ErrorDocument lines. */
+static void print_ui_lines(const struct route_table *t)
+{
+	if (t->dir_index.len)
+		printf("directory index   %.*s\n", (int)t->dir_index.len, route_cstr(t, t->dir_index));
+	for (unsigned i = 0; i < t->header_count; i++) {
+		const struct route_header *h = &t->headers[i];
+		printf("header            %.*s: %.*s", (int)h->name.len, route_cstr(t, h->name),
+		       (int)h->value.len, route_cstr(t, h->value));
+		if (h->prefix.len)
+			printf(" (under %.*s)", (int)h->prefix.len, route_cstr(t, h->prefix));
+		printf("\n");
+	}
+	for (unsigned i = 0; i < t->errdoc_count; i++)
+		printf("error document    %u /%.*s\n", t->errdocs[i].status,
+		       (int)t->errdocs[i].path.len, route_cstr(t, t->errdocs[i].path));
 }
 
 static void print_config(const struct port_addr *listen_addr)
@@ -196,10 +215,17 @@ static void print_config(const struct port_addr *listen_addr)
 			printf("%u %.*s\n", r->status, (int)r->url.len, route_cstr(t, r->url));
 		} else if (r->kind == ROUTE_STATUS) {
 			printf("status page (JSON)\n");
+		} else if (r->kind == ROUTE_ROM) {
+			printf("rom:/%.*s\n", (int)r->url.len, route_cstr(t, r->url));
 		} else {
 			printf("404\n");
 		}
+		if (r->authorizer >= 0) {
+			printf("              authorizer ");
+			print_member(t, &t->members[r->authorizer]);
+		}
 	}
+	print_ui_lines(t);
 	gw_get_budget(&b);
 	printf("RAM budget        client slot %zu bytes x %d = %zu\n", b.client_slot,
 	       CONFIG_CLIENT_SLOTS, b.clients);
