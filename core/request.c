@@ -508,6 +508,7 @@ static void request_begin(struct client *c)
 	}
 	r = &gw_routes->routes[idx];
 	c->route = (int16_t)idx;
+	c->script_len = 0;      /* set by request_route() for proxied routes */
 	if (!route_acl_allows(gw_routes, r, &c->peer)) {
 		request_respond_error(c, 403, "client address not allowed (Require / require=)");
 		return;

@@ -12,6 +12,8 @@ PKGS=(
 	fcgiwrap libfcgi-dev
 	curl
 	clang libclang-rt-14-dev
+	qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi
+	chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -1,12 +1,16 @@
 #!/bin/bash
-# `make run`: the demo FastCGI app on 127.0.0.1:9000 behind the host
-# gateway on http://127.0.0.1:8080/ (the routes of config/host.routes:
-# /app/ to the app, / redirected to /app/). Ctrl-C stops both.
+# `make run`: the demo router admin UI on http://127.0.0.1:8080/ . The
+# gateway serves the pages from its ROM filesystem (config/ui) and sends
+# /api/ to the demo FastCGI app on 127.0.0.1:9000, which also checks the
+# login (config/host.routes). Settings the UI saves go to build/run/ and
+# survive a restart. Ctrl-C stops both.
 set -euo pipefail
 
 GATEWAY=${1:-build/host/fcgate}
 APP=${2:-build/apps/fcgi-demo}
 APP_ADDR=127.0.0.1:9000
+STATE_DIR=build/run
+PASSWORD=admin
 
 busy() { (exec 3<>"/dev/tcp/${1%:*}/${1#*:}") 2>/dev/null; }
 for a in "$APP_ADDR" 127.0.0.1:8080; do
@@ -16,7 +20,8 @@ for a in "$APP_ADDR" 127.0.0.1:8080; do
 	fi
 done
 
-"$APP" --listen "$APP_ADDR" &
+mkdir -p "$STATE_DIR"
+"$APP" --listen "$APP_ADDR" --password "$PASSWORD" --state "$STATE_DIR/settings.conf" &
 app=$!
 "$GATEWAY" &
 gw=$!
@@ -26,5 +31,5 @@ stop() {
 	wait "$gw" "$app" 2>/dev/null || true
 }
 trap stop INT TERM EXIT
-echo "run: open http://127.0.0.1:8080/ (Ctrl-C stops)"
+echo "run: open http://127.0.0.1:8080/ and log in with the password \"$PASSWORD\" (Ctrl-C stops)"
 wait -n "$gw" "$app" || true

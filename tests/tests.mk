@@ -75,12 +75,23 @@ test-integration-asan: apps
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(call run_integration,build/host-asan)
 
+# The demo admin UI in headless Chromium through the host gateway (artefacts: build/ui-test/).
+test-browser: apps
+	$(MAKE) CONFIG=host
+	FCGATE_BIN=$(abspath build/host)/fcgate FCGATE_APPS=$(abspath $(A)) FCGATE_ROOT=$(CURDIR) \
+		$(PY) -m pytest -q -p no:cacheprovider -ra tests/browser
+
+# The ROM packer's own tests.
+test-pack:
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit/test_romfs_pack.py
+
 test: deps
 	$(MAKE) all check-nomalloc
 	$(MAKE) CONFIG=host-minimal      # every optional feature compiled out
-	$(MAKE) test-unit
+	$(MAKE) test-unit test-pack
 	$(MAKE) test-integration
 	$(MAKE) test-integration-asan
+	$(MAKE) test-browser
 	$(MAKE) fuzz FUZZ_TIME=10
 
 # libFuzzer harnesses (Debian's clang), one per parser. Each links the
