@@ -115,3 +115,13 @@ def test_authorizer_slow_is_504(tmp_path, testapp):
         assert r.status == 504
     finally:
         assert gw.stop() == 0
+
+
+def test_previous_request_does_not_leak_into_the_authorizer(gw):
+    """A longer SCRIPT_NAME of the request before (/open) must not reach
+    the authorizer's params for a shorter path (/p/): it once gave 431."""
+    with gw.conn() as c:
+        assert c.get("/open/env").status == 200
+        r = c.get("/p/", headers=GOOD)
+        assert r.status != 431, r
+        assert r.status == 404          # the testapp has no endpoint "/"
