@@ -31,7 +31,8 @@ int backend_reuses(unsigned m)
 	return !(member_cfg(m)->params.flags & ROUTE_F_NOREUSE);
 }
 
-void backend_close(struct backend *b)
+/* Close (or, for an aborted request, reset) b and free its slot. */
+static void backend_drop(struct backend *b, int reset)
 {
 	struct member_state *st = &gw_member_state[b->member];
 
@@ -43,19 +44,27 @@ void backend_close(struct backend *b)
 		st->conns--;
 	if (b->proven && st->proven > 0)
 		st->proven--;
-	port_close(b->sock);
+	if (reset)
+		port_abort(b->sock);
+	else
+		port_close(b->sock);
 	b->state = B_FREE;
 	b->client = -1;
+}
+
+void backend_close(struct backend *b)
+{
+	backend_drop(b, 0);
 }
 
 void backend_abort(struct backend *b)
 {
 	uint8_t rec[FCGI_HEADER_LEN];
 
-	/* Best effort: many apps ignore it, and the close that follows is the real abort. */
+	/* Best effort: many apps ignore it, and the reset that follows is the real abort. */
 	if (b->state == B_ACTIVE && b->out_off == b->out_len)
 		port_send(b->sock, rec, fcgi_put_abort_request(rec, REQUEST_ID));
-	backend_close(b);
+	backend_drop(b, 1);
 }
 
 /* Hand a connection of member m to client c and prepare its first records. */
@@ -192,8 +201,15 @@ int backend_take(struct client *c)
 				      member_cfg(m)->unix_path.len, &s);
 	else
 		r = port_connect(&member_cfg(m)->addr, &s);
-	if (r != PORT_OK)
+	if (r == PORT_NOMEM) {
+		/* Out of sockets (lwIP: PCBs in closing states): not the app's fault, wait. */
+		gw_retry_soon = 1;
+		return BACKEND_WAIT;
+	}
+	if (r != PORT_OK) {
+		LOG_I("member %u: connect failed at once (port result %d)", m, r);
 		return BACKEND_FAILED;
+	}
 	memset(b, 0, offsetof(struct backend, in));
 	b->sock = s;
 	b->state = B_CONNECTING;

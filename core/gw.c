@@ -28,6 +28,7 @@ static struct port_poll pollset[POLL_MAX];
 static int16_t pollmap[POLL_MAX];      /* >= 0 client, <= -2 backend, -1 listener */
 struct gw_stats gw_counters;
 int gw_slots_short;
+int gw_retry_soon;
 static uint32_t started_ms;
 
 static void client_init(struct client *c, port_sock s)
@@ -325,6 +326,10 @@ void gw_poll(int max_wait_ms)
 	/* Slots full with newcomers in their grace: look at the listener again soon. */
 	if (accepting && free_client() == NULL && max_wait_ms > NEWCOMER_GRACE_MS)
 		max_wait_ms = NEWCOMER_GRACE_MS;
+	/* A connect had no socket: retry the waiting clients after a short wait. */
+	if (gw_retry_soon && max_wait_ms > NEWCOMER_GRACE_MS)
+		max_wait_ms = NEWCOMER_GRACE_MS;
+	gw_retry_soon = 0;
 	ready = port_wait(pollset, n, next_timeout(max_wait_ms, port_now_ms()));
 
 	int listener_ready = 0;
@@ -351,6 +356,9 @@ void gw_poll(int max_wait_ms)
 			continue;
 		if (who == LISTENER_ENTRY)
 			listener_ready = 1;
+		else if ((who >= 0 ? gw_clients[who].sock : gw_backends[-2 - who].sock) !=
+			 pollset[i].sock)
+			continue;       /* the slot was freed and taken again this round */
 		else if (who >= 0)
 			client_event(&gw_clients[who], got);
 		else if (gw_backends[-2 - who].state == B_ACTIVE ||

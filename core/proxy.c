@@ -880,7 +880,11 @@ void proxy_backend_event(struct backend *b, uint8_t got)
 		return;
 	}
 	if (b->state == B_CONNECTING) {
-		if (port_connect_result(b->sock) != PORT_OK) {
+		int r = port_connect_result(b->sock);
+		if (r == PORT_AGAIN)
+			return;         /* a stale event of the slot's previous socket */
+		if (r != PORT_OK) {
+			LOG_I("member %u: connect failed (port result %d)", b->member, r);
 			backend_close(b);
 			detach(c);
 			connect_failed(c, "connect failed");

@@ -135,6 +135,8 @@ extern const struct route_table *gw_routes;
 extern struct gw_stats gw_counters;
 /* Every client slot is busy and connections wait at the listener. */
 extern int gw_slots_short;
+/* A connect found no socket free: look at waiting clients again soon. */
+extern int gw_retry_soon;
 
 /* Bytes after the request head in in[]: body, then maybe the next request. */
 static inline uint32_t slot_in_after_head(const struct client *c)

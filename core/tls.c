@@ -52,7 +52,9 @@
  * (its key-exchange key pair, the peer's share, two cipher contexts), for
  * every handshake in flight. Measured with margin (on x86-64, where the
  * structures are largest): an EC handshake peaks 2.4 KiB above its
- * tls_open() figure, an RSA-2048 one 6.8 KiB.
+ * tls_open() figure, an RSA-2048 one 6.8 KiB, and the first RSA handshake
+ * also leaves about 2.5 KiB for good in the key (blinding values and
+ * Montgomery constants, which mbedTLS computes on first use).
  */
 #define TLS_RESERVE_EC          4096
 #define TLS_RESERVE_RSA         10240
@@ -74,7 +76,7 @@ struct tls_slot {
 	uint8_t state;          /* enum tls_state */
 	uint8_t resumed;        /* the handshake took a session ticket */
 	uint8_t got_bytes;      /* anything read yet (plain-HTTP detection) */
-	uint8_t plain_http;     /* the first byte read was an ASCII letter */
+	uint8_t plain_http;     /* the first bytes read look like an HTTP method */
 };
 
 static struct tls_slot tls_slots[CONFIG_TLS_SLOTS];
@@ -187,9 +189,12 @@ static const struct tls_code tls_codes[] = {
 #endif
 	{ MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE, "curve not supported (P-256 only)" },
 	{ MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE, "key not supported (P-256 only)" },
-	{ MBEDTLS_ERR_PK_TYPE_MISMATCH, "the key does not match the certificate" },
-	{ MBEDTLS_ERR_PK_BAD_INPUT_DATA, "the key does not match the certificate" },
-	{ MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG, "certificate signed with an algorithm not built in (SHA-256/384 only)" },
+	{ MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE, "curve not supported (P-256 only)" },
+#if defined(MBEDTLS_RSA_C)
+	{ MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG, "signature algorithm not built in (SHA-256/384 only)" },
+#else
+	{ MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG, "signature algorithm not built in (ECDSA with SHA-256/384; RSA needs CONFIG_TLS_RSA)" },
+#endif
 	{ MBEDTLS_ERR_X509_INVALID_FORMAT, "not an X.509 certificate" },
 	{ MBEDTLS_ERR_X509_UNKNOWN_VERSION, "unsupported certificate version" },
 	{ MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE, "certificate feature not supported" },
@@ -238,15 +243,27 @@ static int tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
 	return n == PORT_RESET ? MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
+/*
+ * The first bytes of a connection: a TLS record starts with a type byte of
+ * 20..23 (or 0x80 for an SSLv2 hello), an HTTP request with a method in
+ * capitals and a space ("GET ", "POST"). Only for the log line.
+ */
+static int tls_looks_like_http(const unsigned char *buf, size_t n)
+{
+	for (size_t i = 0; i < n && i < 4; i++)
+		if (!((buf[i] >= 'A' && buf[i] <= 'Z') || buf[i] == ' '))
+			return 0;
+	return 1;
+}
+
 static int tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
 	struct tls_slot *t = ctx;
 	long n = port_recv(t->sock, buf, len);
 
 	if (n > 0) {
-		/* A TLS record starts with a type byte of 20..23 (or 0x80 for SSLv2). */
-		if (!t->got_bytes && buf[0] >= 'A' && buf[0] <= 'Z')
-			t->plain_http = 1;
+		if (!t->got_bytes)
+			t->plain_http = tls_looks_like_http(buf, (size_t)n);
 		t->got_bytes = 1;
 		return (int)n;
 	}
@@ -272,11 +289,15 @@ static int tls_result(struct tls_slot *t, int ret, const char *what)
 		t->want = PORT_OUT;
 		return PORT_AGAIN;
 	}
-	if (t->io != 0)
-		return t->io;
-	if (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF ||
-	    ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
-		return PORT_EOF;
+	if (t->io != 0 || ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF ||
+	    ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+		int r = t->io != 0 ? t->io : PORT_EOF;
+
+		log_format(tls_err, sizeof(tls_err), "%s: %s", what,
+			   r == PORT_EOF ? "the client closed the connection" :
+			   r == PORT_RESET ? "connection reset" : "socket error");
+		return r;
+	}
 	if (t->plain_http && t->state == TLS_HANDSHAKE)
 		log_format(tls_err, sizeof(tls_err), "%s: plain HTTP sent to the TLS port", what);
 	else
@@ -363,11 +384,35 @@ static void tls_teardown(void)
 	tls.ready = 0;
 }
 
+static int tls_contains(const unsigned char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(buf + i, s, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * mbedTLS takes text as PEM only when its last byte is the NUL; without it
+ * the text would be parsed as DER and fail with a misleading message.
+ */
+static int tls_pem_unterminated(const unsigned char *buf, size_t len)
+{
+	return len > 0 && buf[len - 1] != '\0' && tls_contains(buf, len, "-----BEGIN ");
+}
+
 static int tls_setup_keys(const unsigned char *cert, size_t cert_len,
 			  const unsigned char *key, size_t key_len)
 {
 	int ret;
 
+	if (tls_pem_unterminated(cert, cert_len) || tls_pem_unterminated(key, key_len)) {
+		log_format(tls_err, sizeof(tls_err),
+			   "PEM text must end with a NUL counted in its length");
+		return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+	}
 	ret = mbedtls_x509_crt_parse(&tls.cert, cert, cert_len);
 	if (ret != 0) {
 		tls_set_error("certificate", ret);
@@ -375,7 +420,13 @@ static int tls_setup_keys(const unsigned char *cert, size_t cert_len,
 	}
 	ret = mbedtls_pk_parse_key(&tls.key, key, key_len, NULL, 0);
 	if (ret != 0) {
-		tls_set_error("private key", ret);
+		/* No PKCS#5/#12 built in: say why rather than "not a key". */
+		if (tls_contains(key, key_len, "ENCRYPTED"))
+			log_format(tls_err, sizeof(tls_err),
+				   "private key: it is encrypted: store it unencrypted (mbedTLS -0x%x)",
+				   (unsigned)-ret);
+		else
+			tls_set_error("private key", ret);
 		return ret;
 	}
 	ret = mbedtls_pk_check_pair(&tls.cert.pk, &tls.key);
@@ -534,12 +585,10 @@ int tls_handshake(unsigned idx)
 	if (r == PORT_AGAIN)
 		return r;
 	t->state = TLS_DEAD;
-	if (r == PORT_EOF || r == PORT_RESET) {
+	if (r == PORT_EOF || r == PORT_RESET)
 		tls_st.handshake_aborts++;
-		log_format(tls_err, sizeof(tls_err), "handshake: the client closed the connection");
-	} else {
+	else
 		tls_st.handshake_failures++;
-	}
 	return r;
 }
 

@@ -94,6 +94,13 @@ void port_shutdown(port_sock s);
 void port_close(port_sock s);
 
 /*
+ * Release it at once with a reset, dropping unsent data: for a connection
+ * whose request is being aborted, so that nothing lingers in FIN_WAIT
+ * (on lwIP such connections would hold PCBs that new connects need).
+ */
+void port_abort(port_sock s);
+
+/*
  * Wait until one of the sockets is ready or timeout_ms passes (-1: no
  * limit). Fills each entry's got; returns how many are ready (0 on
  * timeout) or a negative result. An interrupted wait (a signal on POSIX)

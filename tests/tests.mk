@@ -118,3 +118,4 @@ fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 			grep -E 'stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs|ERROR|SUMMARY|crash-' ; \
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
+include tests/firmware.mk

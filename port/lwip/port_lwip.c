@@ -61,6 +61,7 @@ struct sock {
 	uint8_t kind;
 	uint8_t flags;
 	int8_t err;             /* a port_result once the connection failed */
+	int8_t listener;        /* F_QUEUED: the listener whose queue holds it */
 	uint8_t queue_len;      /* K_LISTEN: accepted entries waiting */
 	uint8_t queue_head;
 	port_sock queue[ACCEPT_QUEUE];
@@ -167,17 +168,42 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	return ERR_OK;
 }
 
+/*
+ * Take a connection that died while it waited to be accepted off its
+ * listener's queue: lwIP no longer counts it against the backlog, so
+ * leaving it there would refuse newcomers while no slot is in use.
+ */
+static void unqueue(port_sock s)
+{
+	struct sock *l = &socks[socks[s].listener];
+	unsigned out = 0;
+
+	for (unsigned i = 0; i < l->queue_len; i++) {
+		port_sock q = l->queue[(l->queue_head + i) % ACCEPT_QUEUE];
+		if (q != s)
+			l->queue[(l->queue_head + out++) % ACCEPT_QUEUE] = q;
+	}
+	l->queue_len = (uint8_t)out;
+	sock_release(&socks[s]);
+}
+
 static void on_err(void *arg, err_t err)
 {
-	struct sock *k = &socks[(port_sock)(uintptr_t)arg];
+	port_sock s = (port_sock)(uintptr_t)arg;
+	struct sock *k = &socks[s];
 
+	stats.resets++;
+	if (k->flags & F_QUEUED) {
+		k->pcb = NULL;
+		unqueue(s);
+		return;
+	}
 	k->pcb = NULL;          /* already freed by lwIP */
 	if (k->flags & F_CONNECTING)
 		k->err = PORT_REFUSED;
 	else
 		k->err = err == ERR_MEM ? PORT_NOMEM : PORT_RESET;
 	k->flags &= (uint8_t)~(F_CONNECTING | F_CONNECTED);
-	stats.resets++;
 }
 
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
@@ -223,7 +249,9 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_ABRT;
 	}
 	attach(s, pcb);
+	tcp_setprio(pcb, TCP_PRIO_NORMAL);     /* above the listener's newcomers */
 	socks[s].flags = F_CONNECTED | F_QUEUED;
+	socks[s].listener = (int8_t)(l - socks);
 	l->queue[(l->queue_head + l->queue_len) % ACCEPT_QUEUE] = s;
 	l->queue_len++;
 	tcp_backlog_delayed(pcb);       /* counts against the backlog until taken */
@@ -272,6 +300,13 @@ int port_listen(const struct port_addr *addr, int backlog, port_sock *out)
 		sock_release(&socks[s]);
 		return PORT_NOMEM;
 	}
+	/*
+	 * When lwIP runs out of PCBs it kills the oldest one of the same or a
+	 * lower priority. Half-open newcomers (the listener's) are the
+	 * lowest, accepted clients above them, connections to apps the
+	 * highest: a flood of SYNs cannot cost a request in progress.
+	 */
+	tcp_setprio(lpcb, TCP_PRIO_MIN);
 	socks[s].pcb = lpcb;
 	tcp_arg(lpcb, (void *)(uintptr_t)s);
 	tcp_accept(lpcb, on_accept);
@@ -333,6 +368,7 @@ int port_connect(const struct port_addr *addr, port_sock *out)
 	if (r != PORT_OK)
 		return r;
 	attach(s, pcb);
+	tcp_setprio(pcb, TCP_PRIO_MAX);
 	socks[s].flags = F_CONNECTING;
 	if (tcp_connect(pcb, &ip, addr->port, on_connected) != ERR_OK) {
 		detach(pcb);
@@ -429,6 +465,22 @@ static void pcb_close(struct tcp_pcb *pcb)
 	detach(pcb);
 	if (tcp_close(pcb) != ERR_OK)
 		tcp_abort(pcb);
+}
+
+void port_abort(port_sock s)
+{
+	struct sock *k = sock_get(s);
+
+	if (k == NULL || k->kind != K_CONN) {
+		port_close(s);
+		return;
+	}
+	if (k->pcb != NULL) {
+		detach(k->pcb);
+		tcp_abort(k->pcb);
+		k->pcb = NULL;
+	}
+	sock_release(k);
 }
 
 void port_close(port_sock s)

@@ -224,6 +224,16 @@ void port_close(port_sock s)
 		close(s);
 }
 
+void port_abort(port_sock s)
+{
+	struct linger now = { .l_onoff = 1, .l_linger = 0 };
+
+	if (s < 0)
+		return;
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+	close(s);
+}
+
 int port_wait(struct port_poll *set, unsigned n, int timeout_ms)
 {
 	static struct pollfd pfd[POLL_MAX];
