@@ -92,6 +92,8 @@ test: deps
 	$(MAKE) test-integration
 	$(MAKE) test-integration-asan
 	$(MAKE) test-browser
+	$(MAKE) test-qemu
+	$(MAKE) test-host-lwip
 	$(MAKE) fuzz FUZZ_TIME=10
 
 # libFuzzer harnesses (Debian's clang), one per parser. Each links the
