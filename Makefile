@@ -27,6 +27,11 @@ ROUTE_FILE := $(call unquote,$(CONFIG_ROUTE_FILE))
 ifneq ($(BOARD),)
 include boards/$(BOARD)/board.mk
 endif
+# TLS: mbedTLS from Debian's source package, with our configuration.
+ifeq ($(CONFIG_TLS),y)
+include port/mbedtls/mbedtls.mk
+BOARD_CFLAGS += $(MBEDTLS_CFLAGS)
+endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS_COMMON := -std=c11 $(WARN) -Icore -Iport -I$(B)
@@ -35,6 +40,9 @@ PORT_SRC := $(sort $(wildcard port/$(PORT)/*.c))
 OBJ_CORE := $(CORE_SRC:%.c=$(B)/obj/%.o)
 OBJ_PORT := $(PORT_SRC:%.c=$(B)/obj/%.o)
 OBJ_BOARD := $(BOARD_SRC:%.c=$(B)/obj/%.o) $(B)/obj/routes.o
+ifeq ($(CONFIG_TLS),y)
+OBJ_BOARD += $(B)/obj/tls_cert.o
+endif
 ifeq ($(CONFIG_ROMFS),y)
 ROMFS_DIR := $(call unquote,$(CONFIG_ROMFS_DIR))
 OBJ_BOARD += $(B)/obj/romfs_data.o
@@ -42,7 +50,7 @@ endif
 HOSTCC := gcc
 
 .PHONY: all run test test-unit test-integration check-nomalloc menuconfig \
-	savedefconfig clean deps apps bench size size-one qemu-run
+	savedefconfig clean deps apps bench size size-one qemu-run certs
 .DEFAULT_GOAL := all
 
 all: $(TARGET)
@@ -78,6 +86,28 @@ $(B)/routes.c: $(ROUTE_FILE) $(B)/routegen
 	$(B)/routegen $(ROUTEGEN_FLAGS) $(ROUTE_FILE) > $@.tmp || { rm -f $@.tmp; exit 1; }
 	mv $@.tmp $@
 
+# TLS certificate and key, compiled in: the configured files, or else a
+# self-signed development pair generated into the build folder.
+TLS_CERT := $(or $(call unquote,$(CONFIG_TLS_CERT_FILE)),$(B)/certs/cert.pem)
+TLS_KEY := $(or $(call unquote,$(CONFIG_TLS_KEY_FILE)),$(B)/certs/key.pem)
+
+$(B)/certs/cert.pem $(B)/certs/key.pem:
+	@echo "TLS: no certificate configured (TLS_CERT_FILE): generating a development pair"
+	bash scripts/certs.sh $(B)/certs
+
+$(B)/tls_cert.c: $(TLS_CERT) $(TLS_KEY) scripts/embed.py
+	$(PY) scripts/embed.py $(TLS_CERT) tls_builtin_cert $@.cert.tmp
+	$(PY) scripts/embed.py $(TLS_KEY) tls_builtin_key $@.key.tmp
+	cat $@.cert.tmp $@.key.tmp > $@ && rm -f $@.cert.tmp $@.key.tmp
+
+$(B)/obj/tls_cert.o: $(B)/tls_cert.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(BOARD_CFLAGS) -c -o $@ $<
+
+# `make certs`: a self-signed P-256 pair for development and tests.
+certs:
+	bash scripts/certs.sh build/certs
+
 # The ROM filesystem: every file under ROMFS_DIR, packed into const data.
 $(B)/romfs_data.c: scripts/romfs-pack.py $(shell find $(ROMFS_DIR) -type f 2>/dev/null) | $(B)/.config
 	$(PY) scripts/romfs-pack.py $(ROMFS_DIR) $@.tmp && mv $@.tmp $@
@@ -100,7 +130,11 @@ ifneq ($(LWIP_STAMP),)
 $(OBJ_CORE) $(OBJ_PORT) $(OBJ_BOARD): | $(LWIP_STAMP)
 endif
 
-$(TARGET): $(OBJ_CORE) $(OBJ_PORT) $(OBJ_BOARD) $(OBJ_LWIP) $(TARGET_DEPS)
+ifneq ($(MBEDTLS_STAMP),)
+$(OBJ_CORE) $(OBJ_PORT) $(OBJ_BOARD): | $(MBEDTLS_STAMP)
+endif
+
+$(TARGET): $(OBJ_CORE) $(OBJ_PORT) $(OBJ_BOARD) $(OBJ_LWIP) $(OBJ_MBEDTLS) $(TARGET_DEPS)
 	$(CC) $(BOARD_CFLAGS) $(BOARD_LDFLAGS) -o $@ $(filter %.o,$^)
 
 -include $(OBJ_CORE:.o=.d) $(OBJ_PORT:.o=.d) $(OBJ_BOARD:.o=.d) $(OBJ_LWIP:.o=.d)

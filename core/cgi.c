@@ -31,6 +31,8 @@ enum meta {
 	META_SCRIPT_FILENAME,
 	META_CONTENT_LENGTH,
 	META_CONTENT_TYPE,
+	META_REQUEST_SCHEME,
+	META_HTTPS,
 	META_COUNT
 };
 
@@ -39,7 +41,7 @@ static const char *const meta_names[META_COUNT] = {
 	"SERVER_ADDR", "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT",
 	"REQUEST_METHOD", "REQUEST_URI", "QUERY_STRING", "SCRIPT_NAME",
 	"PATH_INFO", "DOCUMENT_ROOT", "SCRIPT_FILENAME", "CONTENT_LENGTH",
-	"CONTENT_TYPE",
+	"CONTENT_TYPE", "REQUEST_SCHEME", "HTTPS",
 };
 
 #define CGI_SCRATCH 48  /* an IPv6 address or a 64-bit number in text */
@@ -247,6 +249,13 @@ static int pair_get(const struct cgi_request *cr, unsigned idx, struct pair *p)
 		if (h == NULL)
 			return 0;
 		p->v[0] = h->value;
+		break;
+	case META_REQUEST_SCHEME: p->v[0] = lit(cr->https ? "https" : "http"); break;
+	case META_HTTPS:
+		/* Apache's and nginx's convention: present, "on", only over TLS. */
+		if (!cr->https)
+			return 0;
+		p->v[0] = lit("on");
 		break;
 	case META_COUNT:
 		return 0;

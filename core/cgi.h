@@ -26,6 +26,7 @@ struct cgi_request {
 	const struct port_addr *local;
 	const struct port_addr *peer;
 	uint8_t authorizer;         /* FCGI_AUTHORIZER: no CONTENT_LENGTH, PATH_INFO, SCRIPT_NAME */
+	uint8_t https;              /* over TLS: HTTPS=on, REQUEST_SCHEME=https */
 };
 
 /*

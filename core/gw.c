@@ -11,21 +11,40 @@
 #include "log.h"
 #include "member.h"
 #include "slot.h"
+#include "tls.h"
 
-#define POLL_MAX (1 + CONFIG_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS)
+#define LISTENERS (1 + (GW_TLS_SLOTS > 0))
+#define POLL_MAX (LISTENERS + GW_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS)
 /*
  * A new connection keeps its slot this long even when others wait: a
  * client sends its request right after connecting, and taking the slot
  * before it arrives would only make the client fail and come back.
  */
 #define NEWCOMER_GRACE_MS 50
-#define LISTENER_ENTRY (-1)
+/* pollmap: a client slot index, or one of these. */
+#define LISTENER_ENTRY(i) (-1 - (int)(i))
+#define BACKEND_ENTRY(i) (-1 - LISTENERS - (int)(i))
+#define IS_BACKEND(who) ((who) < -LISTENERS)
+#define BACKEND_OF(who) (&gw_backends[-1 - LISTENERS - (who)])
 
-static port_sock listener = PORT_SOCK_NONE;
-static struct port_addr bound_addr;
+/* A listener and the client slots its connections take: [first, first + count). */
+struct listener {
+	port_sock sock;
+	uint16_t first, count;
+	uint8_t tls;
+	uint8_t slots_short;    /* every one of its slots busy, connections waiting */
+	struct port_addr addr;
+};
+
+static struct listener listeners[LISTENERS] = {
+	{ .sock = PORT_SOCK_NONE, .first = 0, .count = CONFIG_CLIENT_SLOTS },
+#if GW_TLS_SLOTS > 0
+	{ .sock = PORT_SOCK_NONE, .first = CONFIG_CLIENT_SLOTS, .count = GW_TLS_SLOTS, .tls = 1 },
+#endif
+};
 static int accepting;
 static struct port_poll pollset[POLL_MAX];
-static int16_t pollmap[POLL_MAX];      /* >= 0 client, <= -2 backend, -1 listener */
+static int16_t pollmap[POLL_MAX];      /* >= 0 client, -1 - i listener i, backends below */
 struct gw_stats gw_counters;
 int gw_slots_short;
 int gw_retry_soon;
@@ -43,9 +62,9 @@ static void client_init(struct client *c, port_sock s)
 	c->deadline = slot_deadline(CONFIG_HEADER_TIMEOUT * 1000u);
 }
 
-static struct client *free_client(void)
+static struct client *free_client(const struct listener *l)
 {
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++)
+	for (unsigned i = l->first; i < l->first + l->count; i++)
 		if (gw_clients[i].state == C_FREE)
 			return &gw_clients[i];
 	return NULL;
@@ -56,12 +75,12 @@ static struct client *free_client(void)
  * the longest-idle keep-alive connection, then the one that has waited
  * longest for a complete request head. A slot mid-request never is.
  */
-static struct client *reclaimable_client(void)
+static struct client *reclaimable_client(const struct listener *l)
 {
 	struct client *idle = NULL, *slow = NULL;
 	uint32_t now = port_now_ms();
 
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+	for (unsigned i = l->first; i < l->first + l->count; i++) {
 		struct client *c = &gw_clients[i];
 		struct client **best = c->in_len == 0 && c->served > 0 ? &idle : &slow;
 
@@ -86,13 +105,13 @@ static int still_reclaimable(struct client *c)
 	return c->state == C_FREE || c->state == C_HEAD;
 }
 
-static struct client *take_client_slot(void)
+static struct client *take_client_slot(const struct listener *l)
 {
-	struct client *c = free_client();
+	struct client *c = free_client(l);
 
 	if (c != NULL)
 		return c;
-	while ((c = reclaimable_client()) != NULL && !still_reclaimable(c))
+	while ((c = reclaimable_client(l)) != NULL && !still_reclaimable(c))
 		;
 	if (c != NULL && c->state == C_FREE)
 		return c;
@@ -111,37 +130,120 @@ static struct client *take_client_slot(void)
  * "Connection: close" so that slots turn over; the flag clears once the
  * backlog has been seen empty.
  */
-static void accept_clients(void)
+#if GW_TLS_SLOTS > 0
+/* Move a TLS handshake on; when it is done the slot reads its request head. */
+static void tls_step(struct client *c)
+{
+	int r = tls_handshake(slot_tls_index(c));
+
+	if (r == PORT_AGAIN)
+		return;
+	if (r != PORT_OK) {
+		/* A browser's spare connection closing (EOF) is normal; say why only for the rest. */
+		if (r != PORT_EOF)
+			LOG_I("TLS handshake failed: %s", tls_error_text());
+		slot_client_close(c);
+		return;
+	}
+	c->state = C_HEAD;
+	c->deadline = slot_deadline(CONFIG_HEADER_TIMEOUT * 1000u);
+	request_read(c);
+}
+
+/* A TLS slot that reads holds decrypted bytes poll cannot see. */
+static int tls_has_input(const struct client *c, uint8_t want)
+{
+	return c->tls && (want & PORT_IN) && tls_pending(slot_tls_index(c)) > 0;
+}
+
+/* Any such slot in the set? Then the wait must not block. */
+static int tls_readable(const struct port_poll *set, const int16_t *map, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (map[i] >= 0 && tls_has_input(&gw_clients[map[i]], set[i].want))
+			return 1;
+	return 0;
+}
+
+/* After the wait: report those slots readable. */
+static int mark_tls_readable(struct port_poll *set, const int16_t *map, unsigned n)
+{
+	int more = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (map[i] >= 0 && tls_has_input(&gw_clients[map[i]], set[i].want)) {
+			more += set[i].got == 0;
+			set[i].got |= PORT_IN;
+		}
+	}
+	return more;
+}
+#endif
+
+static void slots_short(const struct listener *l, int yes)
+{
+	unsigned bit = 1u << l->tls;
+
+	gw_slots_short = yes ? gw_slots_short | (int)bit : gw_slots_short & (int)~bit;
+}
+
+/* A connection on a TLS slot starts with the handshake; nothing else is read before it ends. */
+static void client_start(struct client *c)
+{
+#if GW_TLS_SLOTS > 0
+	if (c->tls) {
+		unsigned idx = slot_tls_index(c);
+
+		if (tls_open(idx, c->sock) != PORT_OK) {
+			/* The arena cannot hold another connection: refuse this one cleanly. */
+			LOG_W("TLS connection refused: %s", tls_error_text());
+			port_close(c->sock);
+			c->state = C_FREE;
+			return;
+		}
+		c->state = C_TLS;
+		tls_step(c);    /* the ClientHello often came with the connection */
+		return;
+	}
+#endif
+	request_read(c);        /* the head often came with the handshake */
+}
+
+static void accept_clients(struct listener *l)
 {
 	/* At most a slot table's worth per turn, so the loop stays fair. */
-	for (unsigned n = 0; accepting && n < CONFIG_CLIENT_SLOTS; n++) {
+	for (unsigned n = 0; accepting && n < l->count; n++) {
 		struct port_addr peer, local;
 		struct client *c;
 		port_sock s;
 		int r;
 
-		if (free_client() == NULL && reclaimable_client() == NULL) {
-			gw_slots_short = 1;
+		if (free_client(l) == NULL && reclaimable_client(l) == NULL) {
+			slots_short(l, 1);
 			return;
 		}
 		/* Accept first: a slot is only taken for a connection that exists. */
-		r = port_accept(listener, &s, &peer, &local);
+		r = port_accept(l->sock, &s, &peer, &local);
 		if (r != PORT_OK) {
 			if (r == PORT_AGAIN)
-				gw_slots_short = 0;
+				slots_short(l, 0);
 			return;
 		}
-		c = take_client_slot();
+		c = take_client_slot(l);
 		if (c == NULL) {
 			/* Every candidate turned out busy when read: no room after all. */
-			gw_slots_short = 1;
+			slots_short(l, 1);
 			port_close(s);
 			return;
 		}
 		client_init(c, s);
+		c->tls = l->tls;
 		c->peer = peer;
 		c->local = local;
-		request_read(c);        /* the head often came with the handshake */
+		client_start(c);
+		/* A TLS handshake costs a lot: one per turn keeps the others moving. */
+		if (l->tls)
+			return;
 	}
 }
 
@@ -159,6 +261,10 @@ static uint8_t want_client(const struct client *c)
 		return w | (slot_wants_body(c) ? PORT_IN : PORT_HUP);
 	case C_RESPOND:
 		return PORT_OUT;
+#if GW_TLS_SLOTS > 0
+	case C_TLS:
+		return tls_want(slot_tls_index(c));
+#endif
 	default:
 		return w;
 	}
@@ -189,9 +295,13 @@ static unsigned build_pollset(void)
 {
 	unsigned n = 0;
 
-	if (accepting && (free_client() != NULL || reclaimable_client() != NULL))
-		add_poll(&n, listener, PORT_IN, LISTENER_ENTRY);
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+	for (unsigned i = 0; i < LISTENERS; i++) {
+		const struct listener *l = &listeners[i];
+		if (accepting && l->sock != PORT_SOCK_NONE &&
+		    (free_client(l) != NULL || reclaimable_client(l) != NULL))
+			add_poll(&n, l->sock, PORT_IN, (int16_t)LISTENER_ENTRY(i));
+	}
+	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		struct client *c = &gw_clients[i];
 		uint8_t w = c->state != C_FREE ? want_client(c) : 0;
 		if (w)
@@ -201,7 +311,7 @@ static unsigned build_pollset(void)
 		struct backend *b = &gw_backends[i];
 		uint8_t w = want_backend(b);
 		if (w)
-			add_poll(&n, b->sock, w, (int16_t)(-2 - (int)i));
+			add_poll(&n, b->sock, w, (int16_t)BACKEND_ENTRY(i));
 	}
 	return n;
 }
@@ -211,7 +321,7 @@ static int next_timeout(int max_ms, uint32_t now)
 {
 	int32_t best = max_ms;
 
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		uint32_t d = gw_clients[i].deadline;
 		if (gw_clients[i].state != C_FREE && d && (int32_t)(d - now) < best)
 			best = (int32_t)(d - now);
@@ -242,6 +352,7 @@ static void client_timeout(struct client *c)
 		request_respond_error(c, 408, "request body timeout");
 		break;
 	case C_LINGER:
+	case C_TLS:             /* a handshake that never finishes */
 		slot_client_close(c);
 		break;
 	case C_PROXY:
@@ -262,7 +373,7 @@ static void run_timers(void)
 {
 	uint32_t now = port_now_ms();
 
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		struct client *c = &gw_clients[i];
 		if (c->state != C_FREE && slot_expired(c->deadline, now))
 			client_timeout(c);
@@ -303,10 +414,15 @@ static void client_event(struct client *c, uint8_t got)
 		else if (!slot_pending(c))
 			request_done(c);
 		break;
+#if GW_TLS_SLOTS > 0
+	case C_TLS:
+		tls_step(c);
+		break;
+#endif
 	case C_LINGER: {
 		uint8_t sink[256];
 		long n;
-		while ((n = port_recv(c->sock, sink, sizeof(sink))) > 0)
+		while ((n = slot_recv(c, sink, sizeof(sink))) > 0)
 			;
 		if (n != PORT_AGAIN) {
 			slot_client_close(c);
@@ -324,15 +440,24 @@ void gw_poll(int max_wait_ms)
 	int ready;
 
 	/* Slots full with newcomers in their grace: look at the listener again soon. */
-	if (accepting && free_client() == NULL && max_wait_ms > NEWCOMER_GRACE_MS)
+	if (accepting && free_client(&listeners[0]) == NULL && max_wait_ms > NEWCOMER_GRACE_MS)
 		max_wait_ms = NEWCOMER_GRACE_MS;
+#if GW_TLS_SLOTS > 0
+	/* Decrypted bytes wait inside TLS, where poll cannot see them. */
+	if (tls_readable(pollset, pollmap, n) && max_wait_ms > 0)
+		max_wait_ms = 0;
+#endif
 	/* A connect had no socket: retry the waiting clients after a short wait. */
 	if (gw_retry_soon && max_wait_ms > NEWCOMER_GRACE_MS)
 		max_wait_ms = NEWCOMER_GRACE_MS;
 	gw_retry_soon = 0;
 	ready = port_wait(pollset, n, next_timeout(max_wait_ms, port_now_ms()));
+#if GW_TLS_SLOTS > 0
+	if (ready >= 0)
+		ready += mark_tls_readable(pollset, pollmap, n);
+#endif
 
-	int listener_ready = 0;
+	unsigned listener_ready = 0;    /* a bit per listener */
 
 	/*
 	 * Pooled connections first: one the app closed must be gone before a
@@ -343,8 +468,8 @@ void gw_poll(int max_wait_ms)
 	for (unsigned i = 0; ready > 0 && i < n; i++) {
 		int16_t who = pollmap[i];
 
-		if (pollset[i].got != 0 && who <= -2 && gw_backends[-2 - who].state == B_IDLE) {
-			backend_idle_event(&gw_backends[-2 - who]);
+		if (pollset[i].got != 0 && IS_BACKEND(who) && BACKEND_OF(who)->state == B_IDLE) {
+			backend_idle_event(BACKEND_OF(who));
 			pollset[i].got = 0;
 		}
 	}
@@ -354,59 +479,82 @@ void gw_poll(int max_wait_ms)
 
 		if (got == 0)
 			continue;
-		if (who == LISTENER_ENTRY)
-			listener_ready = 1;
-		else if ((who >= 0 ? gw_clients[who].sock : gw_backends[-2 - who].sock) !=
+		if (who < 0 && !IS_BACKEND(who))
+			listener_ready |= 1u << (-1 - who);
+		else if ((who >= 0 ? gw_clients[who].sock : BACKEND_OF(who)->sock) !=
 			 pollset[i].sock)
 			continue;       /* the slot was freed and taken again this round */
 		else if (who >= 0)
 			client_event(&gw_clients[who], got);
-		else if (gw_backends[-2 - who].state == B_ACTIVE ||
-			 gw_backends[-2 - who].state == B_CONNECTING)
-			proxy_backend_event(&gw_backends[-2 - who], got);
+		else if (BACKEND_OF(who)->state == B_ACTIVE || BACKEND_OF(who)->state == B_CONNECTING)
+			proxy_backend_event(BACKEND_OF(who), got);
 	}
-	if (listener_ready)
-		accept_clients();
+	for (unsigned i = 0; i < LISTENERS; i++)
+		if (listener_ready & (1u << i))
+			accept_clients(&listeners[i]);
 	run_timers();
 	proxy_serve_waiting();
 }
 
-int gw_start(const struct route_table *routes, const struct port_addr *addr)
+static int listen_on(struct listener *l, const struct port_addr *addr)
 {
 	char ip[48];
+	int r = port_listen(addr, CONFIG_LISTEN_BACKLOG, &l->sock);
+
+	if (r != PORT_OK)
+		return r;
+	if (port_local_addr(l->sock, &l->addr) != PORT_OK)
+		l->addr = *addr;
+	cgi_format_ip(&l->addr, ip, sizeof(ip));
+	if (l->addr.family == PORT_AF_INET6)
+		LOG_I("listening on [%s]:%u%s", ip, l->addr.port, l->tls ? " (TLS)" : "");
+	else
+		LOG_I("listening on %s:%u%s", ip, l->addr.port, l->tls ? " (TLS)" : "");
+	return 0;
+}
+
+int gw_start(const struct route_table *routes, const struct port_addr *addr)
+{
 	int r;
 
 	gw_routes = routes;
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++)
+	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++)
 		gw_clients[i].state = C_FREE;
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
 		gw_backends[i].state = B_FREE;
 	member_reset();
 	started_ms = port_now_ms();
-	r = port_listen(addr, CONFIG_LISTEN_BACKLOG, &listener);
-	if (r != PORT_OK)
-		return r;
-	if (port_local_addr(listener, &bound_addr) != PORT_OK)
-		bound_addr = *addr;
-	accepting = 1;
-	cgi_format_ip(&bound_addr, ip, sizeof(ip));
-	if (bound_addr.family == PORT_AF_INET6)
-		LOG_I("listening on [%s]:%u", ip, bound_addr.port);
-	else
-		LOG_I("listening on %s:%u", ip, bound_addr.port);
-	return 0;
+	r = listen_on(&listeners[0], addr);
+	if (r == 0)
+		accepting = 1;
+	return r;
+}
+
+int gw_start_tls(const struct port_addr *addr)
+{
+#if GW_TLS_SLOTS > 0
+	return listen_on(&listeners[1], addr);
+#else
+	(void)addr;
+	return PORT_INVALID;
+#endif
 }
 
 const struct port_addr *gw_listen_addr(void)
 {
-	return &bound_addr;
+	return &listeners[0].addr;
+}
+
+const struct port_addr *gw_tls_listen_addr(void)
+{
+	return &listeners[LISTENERS - 1].addr;
 }
 
 static unsigned busy_clients(void)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		const struct client *c = &gw_clients[i];
 		/* An idle keep-alive connection is not a request in flight. */
 		if (c->state != C_FREE && !(c->state == C_HEAD && c->in_len == 0))
@@ -420,7 +568,7 @@ static void log_slots_in_use(void)
 {
 	unsigned idle_clients = 0, clients = 0, pooled = 0, backends = 0;
 
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		clients += gw_clients[i].state != C_FREE;
 		idle_clients += gw_clients[i].state == C_HEAD && gw_clients[i].in_len == 0;
 	}
@@ -437,14 +585,16 @@ void gw_drain(uint32_t grace_ms)
 	uint32_t end = slot_deadline(grace_ms);
 
 	accepting = 0;
-	if (listener != PORT_SOCK_NONE)
-		port_close(listener);
-	listener = PORT_SOCK_NONE;
+	for (unsigned i = 0; i < LISTENERS; i++) {
+		if (listeners[i].sock != PORT_SOCK_NONE)
+			port_close(listeners[i].sock);
+		listeners[i].sock = PORT_SOCK_NONE;
+	}
 	LOG_I("stopping: %u requests in flight", busy_clients());
 	while (busy_clients() > 0 && !slot_expired(end, port_now_ms()))
 		gw_poll(GW_POLL_MAX_MS);
 	log_slots_in_use();
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		struct client *c = &gw_clients[i];
 		if (c->state == C_FREE)
 			continue;
@@ -462,7 +612,7 @@ void gw_get_stats(struct gw_stats *out)
 	out->clients_busy = 0;
 	out->backends_busy = 0;
 	out->uptime_ms = port_now_ms() - started_ms;
-	for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		const struct client *c = &gw_clients[i];
 		if (c->state == C_FREE)
 			continue;

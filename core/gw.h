@@ -20,8 +20,15 @@
 /* Listen on addr and serve the routes; returns 0 or a negative port result. */
 int gw_start(const struct route_table *routes, const struct port_addr *addr);
 
-/* The address actually bound (the port chosen when 0 was asked). */
+/*
+ * After gw_start() and tls_init(): also listen for HTTPS on addr, served
+ * by the TLS slots. Returns 0 or a negative port result.
+ */
+int gw_start_tls(const struct port_addr *addr);
+
+/* The addresses actually bound (the port chosen when 0 was asked). */
 const struct port_addr *gw_listen_addr(void);
+const struct port_addr *gw_tls_listen_addr(void);
 
 /* Wait for readiness (at most max_wait_ms) and step every ready slot. */
 void gw_poll(int max_wait_ms);

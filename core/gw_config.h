@@ -33,6 +33,24 @@
 #define CONFIG_AUTHORIZER 0
 #endif
 
+#ifndef CONFIG_TLS
+#define CONFIG_TLS 0
+#endif
+#ifndef CONFIG_TLS_REDIRECT
+#define CONFIG_TLS_REDIRECT 0
+#endif
+
+/* Client slots: CLIENT_SLOTS for plain HTTP, then TLS_SLOTS for HTTPS. */
+#if CONFIG_TLS
+#define GW_TLS_SLOTS CONFIG_TLS_SLOTS
+#if CONFIG_TLS_ARENA_SIZE < 8192 + CONFIG_TLS_IN_BUF + CONFIG_TLS_OUT_BUF + 4096
+#error "TLS_ARENA_SIZE cannot hold even one TLS connection: give it at least 12 KiB + TLS_IN_BUF + TLS_OUT_BUF"
+#endif
+#else
+#define GW_TLS_SLOTS 0
+#endif
+#define GW_CLIENT_SLOTS (CONFIG_CLIENT_SLOTS + GW_TLS_SLOTS)
+
 #define GW_VERSION "0.1.0"
 
 #endif

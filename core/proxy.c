@@ -178,10 +178,10 @@ int proxy_ask_authorizer(struct client *c)
 /* Backends freed up: serve waiting clients, oldest first. */
 void proxy_serve_waiting(void)
 {
-	for (unsigned turn = 0; turn < CONFIG_CLIENT_SLOTS; turn++) {
+	for (unsigned turn = 0; turn < GW_CLIENT_SLOTS; turn++) {
 		struct client *oldest = NULL;
 
-		for (unsigned i = 0; i < CONFIG_CLIENT_SLOTS; i++) {
+		for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 			struct client *c = &gw_clients[i];
 			if (c->state == C_WAIT && backend_can_take(c) &&
 			    (oldest == NULL || (int32_t)(c->wait_since - oldest->wait_since) < 0))
@@ -242,6 +242,7 @@ static int put_params_record(struct client *c, struct backend *b)
 		.local = &c->local,
 		.peer = &c->peer,
 		.authorizer = (uint8_t)asking_authorizer(c),
+		.https = (uint8_t)slot_is_tls_slot(c),
 	};
 	size_t space = out_space(b);
 	long n;
@@ -731,7 +732,7 @@ static void read_client_body(struct client *c)
 
 	if (!slot_wants_body(c))
 		return;
-	n = port_recv(c->sock, c->in + c->in_len, sizeof(c->in) - c->in_len);
+	n = slot_recv(c, c->in + c->in_len, sizeof(c->in) - c->in_len);
 	if (n == PORT_AGAIN) {
 		c->readable = 0;
 		return;

@@ -8,6 +8,7 @@
 #include "gw.h"
 #include "log.h"
 #include "slot.h"
+#include "tls.h"
 
 /* How long a closing connection is drained so the peer reads our answer. */
 #define LINGER_MS 2000u
@@ -76,6 +77,13 @@ void request_close(struct client *c)
 	 * unread input would send a reset that can destroy the answer we
 	 * just wrote before the client has read it.
 	 */
+#if GW_TLS_SLOTS > 0
+	if (c->tls) {
+		/* close_notify, then the raw bytes that still come are only drained. */
+		tls_close(slot_tls_index(c));
+		c->tls = 0;
+	}
+#endif
 	port_shutdown(c->sock);
 	c->state = C_LINGER;
 	c->deadline = slot_deadline(LINGER_MS);
@@ -201,7 +209,7 @@ int request_write_head(struct client *c, unsigned status, struct http_slice reas
 	c->status = (uint16_t)status;
 	c->head_at = c->out_len;
 	/* Connections are waiting for a slot: this one gives its slot up after this answer. */
-	if (gw_slots_short)
+	if (gw_slots_short & (1 << slot_is_tls_slot(c)))
 		c->keep_alive = 0;
 	r |= slot_out_str(c, "HTTP/1.1 ");
 	r |= slot_out_uint(c, status, 10);
@@ -624,7 +632,7 @@ void request_read(struct client *c)
 			request_respond_error(c, 431, "request head too large");
 			return;
 		}
-		n = port_recv(c->sock, c->in + c->in_len, space);
+		n = slot_recv(c, c->in + c->in_len, space);
 		if (n == PORT_AGAIN)
 			return;
 		if (n <= 0) {

@@ -5,15 +5,38 @@
 #include <string.h>
 
 #include "slot.h"
+#include "tls.h"
 
-struct client gw_clients[CONFIG_CLIENT_SLOTS];
+struct client gw_clients[GW_CLIENT_SLOTS];
 struct backend gw_backends[CONFIG_BACKEND_SLOTS];
 const struct route_table *gw_routes;
+
+long slot_recv(struct client *c, void *buf, size_t len)
+{
+#if GW_TLS_SLOTS > 0
+	if (c->tls)
+		return tls_recv(slot_tls_index(c), buf, len);
+#endif
+	return port_recv(c->sock, buf, len);
+}
+
+long slot_send(struct client *c, const void *buf, size_t len)
+{
+#if GW_TLS_SLOTS > 0
+	if (c->tls)
+		return tls_send(slot_tls_index(c), buf, len);
+#endif
+	return port_send(c->sock, buf, len);
+}
 
 void slot_client_close(struct client *c)
 {
 	gw_counters.bytes_in += c->bytes_in;
 	gw_counters.bytes_out += c->bytes_out;
+#if GW_TLS_SLOTS > 0
+	if (c->tls)
+		tls_close(slot_tls_index(c));
+#endif
 	port_close(c->sock);
 	c->state = C_FREE;
 }
@@ -63,7 +86,7 @@ int slot_out_uint(struct client *c, unsigned long long v, unsigned base)
 int slot_flush(struct client *c)
 {
 	while (c->out_off < c->out_len) {
-		long n = port_send(c->sock, c->out + c->out_off, c->out_len - c->out_off);
+		long n = slot_send(c, c->out + c->out_off, c->out_len - c->out_off);
 		if (n == PORT_AGAIN)
 			break;
 		if (n < 0)
@@ -74,7 +97,7 @@ int slot_flush(struct client *c)
 #if CONFIG_ROMFS
 	/* out[] is out: a ROM body follows straight from flash. */
 	while (c->out_off == c->out_len && c->rom_left > 0) {
-		long n = port_send(c->sock, c->rom_body, c->rom_left);
+		long n = slot_send(c, c->rom_body, c->rom_left);
 		if (n == PORT_AGAIN)
 			break;
 		if (n < 0)

@@ -26,11 +26,13 @@ enum client_state {
 	C_PROXY,        /* request handed to a backend */
 	C_RESPOND,      /* flushing a response fcgate made itself */
 	C_LINGER,       /* write side shut; reading until the peer closes */
+	C_TLS,          /* TLS slot: the handshake is in progress */
 };
 
 struct client {
 	port_sock sock;
 	uint8_t state;
+	uint8_t tls;            /* a TLS slot: bytes go through tls.c */
 	uint8_t keep_alive;     /* the connection survives this response */
 	uint8_t head_sent;      /* response head is in out[]: no error page now */
 	uint8_t chunked;        /* response body is chunk-framed */
@@ -129,7 +131,7 @@ struct backend {
 	uint8_t out[CONFIG_BACKEND_OUT_BUF];
 };
 
-extern struct client gw_clients[CONFIG_CLIENT_SLOTS];
+extern struct client gw_clients[GW_CLIENT_SLOTS];
 extern struct backend gw_backends[CONFIG_BACKEND_SLOTS];
 extern const struct route_table *gw_routes;
 extern struct gw_stats gw_counters;
@@ -152,6 +154,22 @@ static inline int slot_wants_body(const struct client *c)
 
 /* Close a client's socket, keep its byte counts, free the slot. */
 void slot_client_close(struct client *c);
+
+/* A client's bytes: through TLS on a TLS slot, else straight from the port. */
+long slot_recv(struct client *c, void *buf, size_t len);
+long slot_send(struct client *c, const void *buf, size_t len);
+
+/* Is this one of the TLS slots (they follow the plain slots)? */
+static inline int slot_is_tls_slot(const struct client *c)
+{
+	return (unsigned)(c - gw_clients) >= CONFIG_CLIENT_SLOTS;
+}
+
+/* The TLS context of a TLS slot. */
+static inline unsigned slot_tls_index(const struct client *c)
+{
+	return (unsigned)(c - gw_clients) - CONFIG_CLIENT_SLOTS;
+}
 
 /* A deadline ms from now (never 0, which means "none"). */
 uint32_t slot_deadline(uint32_t ms);

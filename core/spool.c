@@ -82,7 +82,7 @@ void spool_start(struct client *c)
 void spool_read(struct client *c)
 {
 	while (c->state == C_SPOOL) {
-		long n = port_recv(c->sock, c->in + c->in_len, sizeof(c->in) - c->in_len);
+		long n = slot_recv(c, c->in + c->in_len, sizeof(c->in) - c->in_len);
 
 		if (n == PORT_AGAIN)
 			return;

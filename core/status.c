@@ -105,7 +105,7 @@ static void put_body(struct json *j)
 	put_str(j, ",\"clients\":{");
 	put_num(j, "busy", s.clients_busy);
 	put_str(j, ",");
-	put_num(j, "free", CONFIG_CLIENT_SLOTS - s.clients_busy);
+	put_num(j, "free", GW_CLIENT_SLOTS - s.clients_busy);
 	put_str(j, "},\"backends\":{");
 	put_num(j, "busy", s.backends_busy - idle);
 	put_str(j, ",");

@@ -21,7 +21,7 @@
  */
 #include "gw_config.h"
 
-#if defined(CONFIG_TLS)
+#if CONFIG_TLS
 
 #include <string.h>
 

@@ -124,9 +124,12 @@ def main():
     print("| stack | | %d |" % stack)
     print("| **total** | **%d (%.1f KiB)** | **%d (%.1f KiB)** |" % (tot_f, tot_f / 1024, tot_r, tot_r / 1024))
     cs, bs = config_value(autoconf, "CLIENT_SLOTS"), config_value(autoconf, "BACKEND_SLOTS")
+    cs += config_value(autoconf, "TLS_SLOTS")   # TLS slots are client slots too
     if cs and "gw_clients" in syms:
         print("\none client slot: %d bytes (x %d); one backend slot: %d bytes (x %d)"
               % (syms["gw_clients"] // cs, cs, syms.get("gw_backends", 0) // max(bs, 1), bs))
+    if "tls_arena" in syms:
+        print("TLS: arena %d bytes, %d TLS slots" % (syms["tls_arena"], config_value(autoconf, "TLS_SLOTS")))
     pools = sorted((v, k) for k, v in syms.items() if k.startswith(("memp_memory_", "ram_heap")))
     if pools:
         print("lwIP pools: " + ", ".join("%s %d" % (k, v) for v, k in reversed(pools)))

@@ -21,8 +21,13 @@
 #include "gw_config.h"
 #include "log.h"
 #include "route.h"
+#include "tls.h"
 
 extern const struct route_table route_table_builtin;
+#if CONFIG_TLS
+extern const unsigned char tls_builtin_cert[], tls_builtin_key[];
+extern const size_t tls_builtin_cert_len, tls_builtin_key_len;
+#endif
 
 #define CONF_LINES_MAX CONFIG_MAX_ROUTES * 4
 
@@ -39,6 +44,9 @@ static void usage(FILE *f)
 		"                       the compiled-in route file " CONFIG_ROUTE_FILE "\n"
 		"  --check-config       print the resolved configuration and RAM budget, exit\n"
 		"  --user NAME          drop privileges to NAME after binding\n"
+		"  --tls-listen ADDR:PORT  also serve HTTPS there (TLS slots)\n"
+		"  --cert FILE, --key FILE  PEM certificate chain and key for HTTPS\n"
+		"                       (default: the pair compiled in)\n"
 		"  --help, --version\n", CONFIG_LISTEN_PORT);
 }
 
@@ -227,11 +235,22 @@ static void print_config(const struct port_addr *listen_addr)
 	}
 	print_ui_lines(t);
 	gw_get_budget(&b);
-	printf("RAM budget        client slot %zu bytes x %d = %zu\n", b.client_slot,
-	       CONFIG_CLIENT_SLOTS, b.clients);
+	printf("RAM budget        client slot %zu bytes x %d (%d plain, %d TLS) = %zu\n", b.client_slot,
+	       GW_CLIENT_SLOTS, CONFIG_CLIENT_SLOTS, GW_TLS_SLOTS, b.clients);
 	printf("                  backend slot %zu bytes x %d = %zu\n", b.backend_slot,
 	       CONFIG_BACKEND_SLOTS, b.backends);
 	printf("                  route table %zu, poll set %zu\n", b.route_table, b.poll_set);
+#if CONFIG_TLS
+	{
+		struct tls_budget tb;
+
+		tls_get_budget(&tb);
+		printf("                  TLS: %zu bytes x %u slots + %zu shared, arena %zu "
+		       "(records in %zu, out %zu)\n", tb.slot_bytes, tb.slots, tb.shared_bytes,
+		       tb.arena_bytes, tb.in_buf, tb.out_buf);
+		b.total += tb.slot_bytes * tb.slots + tb.shared_bytes + tb.arena_bytes;
+	}
+#endif
 	printf("                  total %zu bytes (%zu KiB)\n", b.total, (b.total + 1023) / 1024);
 }
 
@@ -268,13 +287,77 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+#if CONFIG_TLS
+/* A whole PEM file with a NUL after it, as mbedTLS wants; NULL on error. */
+static unsigned char *read_pem(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 || n > 1 << 20 ||
+	    fseek(f, 0, SEEK_SET) != 0 || (buf = malloc((size_t)n + 1)) == NULL) {
+		fprintf(stderr, "fcgate: cannot read '%s': %s\n", path,
+			errno ? strerror(errno) : "empty or too large");
+		if (f != NULL)
+			fclose(f);
+		return NULL;
+	}
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		fprintf(stderr, "fcgate: cannot read '%s'\n", path);
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = (size_t)n + 1;
+	return buf;
+}
+
+/* The certificate and key: --cert/--key files, else the pair compiled in. */
+static int start_tls(const char *cert_path, const char *key_path, const struct port_addr *a)
+{
+	const unsigned char *cert = tls_builtin_cert, *key = tls_builtin_key;
+	size_t cert_len = tls_builtin_cert_len, key_len = tls_builtin_key_len;
+	unsigned char *c = NULL, *k = NULL;
+	int r;
+
+	if ((cert_path == NULL) != (key_path == NULL)) {
+		fprintf(stderr, "fcgate: --cert and --key go together\n");
+		return -1;
+	}
+	if (cert_path != NULL) {
+		if ((c = read_pem(cert_path, &cert_len)) == NULL ||
+		    (k = read_pem(key_path, &key_len)) == NULL) {
+			free(c);
+			return -1;
+		}
+		cert = c;
+		key = k;
+	}
+	r = tls_init(cert, cert_len, key, key_len);
+	free(c);
+	free(k);
+	if (r != 0) {
+		fprintf(stderr, "fcgate: TLS: %s\n", tls_error_text());
+		return -1;
+	}
+	if (gw_start_tls(a) != 0) {
+		fprintf(stderr, "fcgate: cannot listen for HTTPS: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	static const char *conf[CONF_LINES_MAX];
 	unsigned nconf = 0;
-	const char *user = NULL;
-	struct port_addr addr;
-	int check = 0;
+	const char *user = NULL, *cert = NULL, *key = NULL;
+	struct port_addr addr, tls_addr;
+	int check = 0, tls = 0;
 
 	if (parse_listen(CONFIG_LISTEN_ADDR ":0", &addr) < 0 &&
 	    parse_listen("[" CONFIG_LISTEN_ADDR "]:0", &addr) < 0) {
@@ -305,11 +388,30 @@ int main(int argc, char **argv)
 			conf[nconf++] = argv[++i];
 		} else if (strcmp(a, "--user") == 0 && i + 1 < argc) {
 			user = argv[++i];
+		} else if (strcmp(a, "--tls-listen") == 0 && i + 1 < argc) {
+			if (parse_listen(argv[++i], &tls_addr) < 0) {
+				fprintf(stderr, "fcgate: bad --tls-listen '%s' (want ADDR:PORT or [ADDR]:PORT)\n", argv[i]);
+				return 1;
+			}
+			tls = 1;
+		} else if (strcmp(a, "--cert") == 0 && i + 1 < argc) {
+			cert = argv[++i];
+		} else if (strcmp(a, "--key") == 0 && i + 1 < argc) {
+			key = argv[++i];
 		} else {
 			fprintf(stderr, "fcgate: unknown or incomplete option '%s'\n", a);
 			usage(stderr);
 			return 1;
 		}
+	}
+	if (!CONFIG_TLS && (tls || cert != NULL || key != NULL)) {
+		fprintf(stderr, "fcgate: --tls-listen, --cert and --key need TLS, which this build "
+			"leaves out (TLS=n)\n");
+		return 1;
+	}
+	if (!tls && (cert != NULL || key != NULL)) {
+		fprintf(stderr, "fcgate: --cert and --key need --tls-listen ADDR:PORT\n");
+		return 1;
 	}
 	if (load_conf(conf, nconf) < 0 || resolve_members(&table) < 0)
 		return 1;
@@ -322,6 +424,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fcgate: cannot listen: %s\n", strerror(errno));
 		return 1;
 	}
+#if CONFIG_TLS
+	if (tls && start_tls(cert, key, &tls_addr) < 0)
+		return 1;
+#endif
 	if (user != NULL && drop_privileges(user) < 0)
 		return 1;
 	while (!stop_requested)

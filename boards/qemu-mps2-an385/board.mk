@@ -5,7 +5,7 @@ SIZE := arm-none-eabi-size
 PORT := lwip
 include port/lwip/lwip.mk
 BDIR := boards/qemu-mps2-an385
-BOARD_SRC := $(addprefix $(BDIR)/, main.c startup.c fault.c hw.c lan9118.c)
+BOARD_SRC := $(addprefix $(BDIR)/, main.c startup.c fault.c hw.c lan9118.c entropy.c)
 BOARD_CFLAGS := -mcpu=cortex-m3 -mthumb -Os -g -ffunction-sections -fdata-sections \
 	-I$(BDIR) $(LWIP_CFLAGS)
 BOARD_LDFLAGS := --specs=nano.specs -nostartfiles -T $(BDIR)/link.ld -Wl,--gc-sections \

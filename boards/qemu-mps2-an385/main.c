@@ -25,8 +25,13 @@
 #include "port.h"
 #include "port_lwip.h"
 #include "route.h"
+#include "tls.h"
 
 extern const struct route_table route_table_builtin;
+#if CONFIG_TLS
+extern const unsigned char tls_builtin_cert[], tls_builtin_key[];
+extern const size_t tls_builtin_cert_len, tls_builtin_key_len;
+#endif
 
 static struct netif netif;
 static volatile int stop_requested;
@@ -93,6 +98,17 @@ static void report(void)
 	say("stats: rx_frames %u tx_frames %u rx_drops %u tx_errors %u\n",
 	    (unsigned)e.rx_frames, (unsigned)e.tx_frames, (unsigned)e.rx_drops,
 	    (unsigned)e.tx_errors);
+#if CONFIG_TLS
+	{
+		struct tls_stats t;
+
+		tls_get_stats(&t);
+		say("stats: tls full %u resumed %u failed %u refused %u arena_peak %u\n",
+		    (unsigned)t.handshakes_full, (unsigned)t.handshakes_resumed,
+		    (unsigned)t.handshake_failures, (unsigned)t.refused_nomem,
+		    (unsigned)t.arena_peak);
+	}
+#endif
 	say("stats: stack_peak %u of %u bytes\n",
 	    (unsigned)board_stack_peak(), (unsigned)board_stack_size());
 }
@@ -144,6 +160,29 @@ static void print_budget(void)
 	    (unsigned)b.backend_slot, (unsigned)CONFIG_BACKEND_SLOTS, (unsigned)b.total);
 }
 
+#if CONFIG_TLS
+/* HTTPS on TLS_PORT with the pair compiled in; plain HTTP goes on without it. */
+static void start_tls(const struct port_addr *plain)
+{
+	struct port_addr a = *plain;
+	struct tls_budget b;
+
+	a.port = CONFIG_TLS_PORT;
+	if (tls_init(tls_builtin_cert, tls_builtin_cert_len, tls_builtin_key,
+		     tls_builtin_key_len) != 0) {
+		say("TLS off: %s\n", tls_error_text());
+		return;
+	}
+	if (gw_start_tls(&a) != 0) {
+		say("TLS off: cannot listen on port %d\n", CONFIG_TLS_PORT);
+		return;
+	}
+	tls_get_budget(&b);
+	say("HTTPS on port %d: %u TLS slots, %u bytes static each, arena %u bytes\n",
+	    CONFIG_TLS_PORT, b.slots, (unsigned)b.slot_bytes, (unsigned)b.arena_bytes);
+}
+#endif
+
 int main(void)
 {
 	struct port_addr addr = { .family = PORT_AF_INET, .port = CONFIG_LISTEN_PORT };
@@ -164,6 +203,9 @@ int main(void)
 		say("fatal: cannot listen on %s:%d\n", CONFIG_LISTEN_ADDR, CONFIG_LISTEN_PORT);
 		hw_exit(2);
 	}
+#if CONFIG_TLS
+	start_tls(&addr);
+#endif
 	say("listening on %s:%d as %s\n", CONFIG_LISTEN_ADDR, CONFIG_LISTEN_PORT,
 	    CONFIG_NET_IPADDR);
 

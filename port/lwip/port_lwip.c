@@ -43,8 +43,9 @@
 #error "port/lwip is written for lwIP 2.1"
 #endif
 
-/* Client and backend slots, the listener, and the accepted-not-taken. */
-#define SOCKS (CONFIG_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS + 1 + CONFIG_LISTEN_BACKLOG)
+/* Client (plain and TLS) and backend slots, the listeners, and the accepted-not-taken. */
+#define SOCKS (FCGATE_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS + \
+	       FCGATE_LISTENERS * (1 + CONFIG_LISTEN_BACKLOG))
 #define ACCEPT_QUEUE CONFIG_LISTEN_BACKLOG
 
 enum sock_kind { K_FREE, K_CONN, K_LISTEN };

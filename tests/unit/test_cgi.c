@@ -319,6 +319,7 @@ static void test_all_variables(void **state)
 		{ "SCRIPT_FILENAME", "/srv/www/index.php/a b" },
 		{ "CONTENT_LENGTH", "11" },
 		{ "CONTENT_TYPE", "text/plain; charset=utf-8" },
+		{ "REQUEST_SCHEME", "http" },
 		{ "HTTP_HOST", "example.com:8080" },
 		{ "HTTP_USER_AGENT", "curl/8.0 (x)" },
 		{ "HTTP_ACCEPT", "*/*" },
