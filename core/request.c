@@ -230,6 +230,13 @@ int request_write_head(struct client *c, unsigned status, struct http_slice reas
 		r |= slot_out_str(c, "Connection: close\r\n");
 	else if (c->req.version_minor == 0)
 		r |= slot_out_str(c, "Connection: keep-alive\r\n");
+#if CONFIG_TLS
+	if (CONFIG_TLS_HSTS_MAX_AGE > 0 && slot_is_tls_slot(c)) {
+		r |= slot_out_str(c, "Strict-Transport-Security: max-age=");
+		r |= slot_out_uint(c, CONFIG_TLS_HSTS_MAX_AGE, 10);
+		r |= slot_out_str(c, "\r\n");
+	}
+#endif
 	return r ? -1 : 0;
 }
 
@@ -469,6 +476,35 @@ static int check_host(struct client *c)
 }
 
 /* A complete head is in in[0..head_len): decide what answers it. */
+#if CONFIG_TLS && CONFIG_TLS_REDIRECT
+/* TLS_REDIRECT: 301 to https://HOST[:TLS_PORT] + the same path and query. */
+static void redirect_to_https(struct client *c)
+{
+	const struct http_header *h = http_find_header(&c->req, "Host");
+	char loc[128] = "https://";
+	size_t n = 8, host_len = 0;
+	int len;
+
+	if (h != NULL) {
+		const char *end = h->value.p[0] == '[' ? memchr(h->value.p, ']', h->value.len) :
+			memchr(h->value.p, ':', h->value.len);
+		host_len = end == NULL ? h->value.len :
+			(size_t)(end - h->value.p) + (h->value.p[0] == '[');
+	}
+	len = http_normalize_path(c->req.path.p, c->req.path.len, c->path, sizeof(c->path));
+	if (host_len == 0 || host_len > sizeof(loc) - 16 || len < 0) {
+		request_respond_error(c, 400, "no usable Host for the HTTPS redirect");
+		return;
+	}
+	memcpy(loc + n, h->value.p, host_len);
+	n += host_len;
+	if (CONFIG_TLS_PORT != 443)
+		n += log_format(loc + n, sizeof(loc) - n, ":%u", (unsigned)CONFIG_TLS_PORT);
+	c->keep_alive = 0;
+	respond(c, 301, loc, n, c->path, (size_t)len);
+}
+#endif
+
 static void request_begin(struct client *c)
 {
 	const struct route *r;
@@ -499,6 +535,12 @@ static void request_begin(struct client *c)
 		request_respond_error(c, 400, "missing, repeated or foreign Host");
 		return;
 	}
+#if CONFIG_TLS && CONFIG_TLS_REDIRECT
+	if (!slot_is_tls_slot(c)) {
+		redirect_to_https(c);
+		return;
+	}
+#endif
 	if (c->req.target.len == 1 && c->req.target.p[0] == '*') {
 		respond(c, 200, NULL, 0, NULL, 0);
 		return;
