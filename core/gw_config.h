@@ -36,6 +36,9 @@
 #ifndef CONFIG_TLS
 #define CONFIG_TLS 0
 #endif
+#ifndef CONFIG_WALL_CLOCK
+#define CONFIG_WALL_CLOCK 0
+#endif
 #ifndef CONFIG_TLS_REDIRECT
 #define CONFIG_TLS_REDIRECT 0
 #endif

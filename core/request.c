@@ -28,7 +28,7 @@ static void access_log(struct client *c)
 {
 	static char line[CONFIG_LOG_LINE_MAX];
 	char ip[48], date[HTTP_LOG_DATE_LEN + 1] = "-";
-	int64_t now = port_wall_clock();
+	int64_t now = CONFIG_WALL_CLOCK ? port_wall_clock() : -1;
 	uint64_t sent = c->bytes_out > c->resp_start ? c->bytes_out - c->resp_start : 0;
 	const struct http_request *q = &c->req;
 	size_t n;
@@ -101,7 +101,7 @@ static const char *date_now(void)
 {
 	static char date[HTTP_DATE_LEN + 1];
 	static int64_t formatted_at = -1;
-	int64_t now = port_wall_clock();
+	int64_t now = CONFIG_WALL_CLOCK ? port_wall_clock() : -1;
 
 	if (now < 0)
 		return NULL;

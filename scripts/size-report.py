@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Flash and RAM of a firmware image, split by component.
 
-usage: size-report.py IMAGE.elf IMAGE.map AUTOCONF.H [NM]
+usage: size-report.py IMAGE.elf IMAGE.map AUTOCONF.H [NM] [FLASH_GOAL RAM_GOAL]
 
 Reads the GNU ld map file: every input section that was kept, with its
 size and the object (or archive member) it came from. Flash is what sits
@@ -15,7 +15,8 @@ import sys
 
 RAM_BASE = 0x20000000
 
-COMPONENTS = ["core", "routes", "port", "board", "lwIP", "mbedTLS", "libc", "other"]
+COMPONENTS = ["core", "routes", "ROM fs files", "TLS cert+key", "port", "board", "lwIP",
+              "mbedTLS", "libc", "other"]
 
 
 def component(path):
@@ -23,6 +24,10 @@ def component(path):
         return "core"
     if path.endswith("/obj/routes.o"):
         return "routes"
+    if path.endswith("/obj/romfs_data.o"):
+        return "ROM fs files"
+    if path.endswith("/obj/tls_cert.o"):
+        return "TLS cert+key"
     if "/obj/port/" in path:
         return "port"
     if "/obj/boards/" in path:
@@ -96,6 +101,7 @@ def symbol_sizes(elf, nm):
 def main():
     elf, mapfile, autoconf = sys.argv[1:4]
     nm = sys.argv[4] if len(sys.argv) > 4 else "arm-none-eabi-nm"
+    goals = [int(v) for v in sys.argv[5:7]]
     flash = dict.fromkeys(COMPONENTS, 0)
     ram = dict.fromkeys(COMPONENTS, 0)
     stack = 0
@@ -123,6 +129,10 @@ def main():
             print("| %s | %d | %d |" % (c, flash[c], ram[c]))
     print("| stack | | %d |" % stack)
     print("| **total** | **%d (%.1f KiB)** | **%d (%.1f KiB)** |" % (tot_f, tot_f / 1024, tot_r, tot_r / 1024))
+    for what, used, goal in zip(("flash", "RAM"), (tot_f, tot_r), goals):
+        print("goal: %s under %d KiB: %s (%d bytes %s)" % (
+            what, goal // 1024, "met" if used < goal else "NOT MET",
+            abs(goal - used), "spare" if used < goal else "over"))
     cs, bs = config_value(autoconf, "CLIENT_SLOTS"), config_value(autoconf, "BACKEND_SLOTS")
     cs += config_value(autoconf, "TLS_SLOTS")   # TLS slots are client slots too
     if cs and "gw_clients" in syms:
