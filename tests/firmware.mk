@@ -10,8 +10,12 @@
 #                        build/host-lwip-asan and runs the suite in a
 #                        network namespace of its own (root)
 #   make bench-qemu      requests/s through the QEMU image (informational)
+#   make test-browser-qemu  the browser test of the demo admin UI
+#                        (tests/browser) against the default QEMU image,
+#                        fcgi-demo on 127.0.0.1:9000 (tests/firmware/qemu_ui.py)
 #
-# Consoles and app logs: build/firmware-tests/.
+# Consoles and app logs: build/firmware-tests/; the browser test's
+# artefacts: build/ui-test/status-qemu.png, run-qemu/ and the like.
 
 FW_LOGDIR := build/firmware-tests
 FW_QEMU_DIR := build/qemu-mps2-an385
@@ -19,7 +23,7 @@ FW_TINY_DIR := build/qemu-mps2-an385-tiny
 FW_LWIP_DIR := build/host-lwip-asan
 FW_SUITE := tests/firmware/test_portable.py
 
-.PHONY: test-qemu test-host-lwip bench-qemu fw-need-qemu fw-need-root
+.PHONY: test-qemu test-host-lwip bench-qemu test-browser-qemu fw-need-qemu fw-need-root
 
 # The client slots a build was configured with, from its .config.
 fw_slots = $$(sed -n 's/^CONFIG_CLIENT_SLOTS=//p' $(1)/.config)
@@ -80,4 +84,12 @@ test-host-lwip: fw-need-root apps
 bench-qemu: fw-need-qemu apps
 	$(MAKE) CONFIG=qemu-mps2-an385
 	$(PY) tests/firmware/qemu_rps.py --image $(FW_QEMU_DIR)/fcgate.elf --apps $(A) \
+		--logdir $(FW_LOGDIR)
+
+# The image boots first (its routes need no app to start); the test starts
+# and restarts fcgi-demo itself; 'q' stops QEMU, which must exit 0.
+test-browser-qemu: fw-need-qemu apps
+	$(MAKE) CONFIG=qemu-mps2-an385
+	FCGATE_APPS=$(abspath $(A)) FCGATE_ROOT=$(CURDIR) \
+		$(PY) tests/firmware/qemu_ui.py --image $(FW_QEMU_DIR)/fcgate.elf \
 		--logdir $(FW_LOGDIR)

@@ -93,6 +93,7 @@ test: deps
 	$(MAKE) test-integration-asan
 	$(MAKE) test-browser
 	$(MAKE) test-qemu
+	$(MAKE) test-browser-qemu
 	$(MAKE) test-host-lwip
 	$(MAKE) fuzz FUZZ_TIME=10
 

@@ -20,15 +20,20 @@ Where it runs:
                        that gateway's routes expect it; without it the app
                        is the caller's as well and the restart step is
                        skipped.
+  FCGATE_UI_TAG        e.g. qemu: a suffix for the artefacts' names, so
+                       that a run against another gateway keeps the host
+                       run's (`make test-browser-qemu` sets it).
 
 Artefacts in build/ui-test/: status.png (the status page), failure.png
 (the page when a wait timed out), chromedriver.log, and run/ (the
-gateway's and the app's logs, the app's state file).
+gateway's and the app's logs, the app's state file); with FCGATE_UI_TAG=qemu
+status-qemu.png, failure-qemu.png, chromedriver-qemu.log and run-qemu/.
 Every wait is bounded.
 """
 
 import json
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -62,6 +67,8 @@ PASSWORD = "admin"
 ROUTES = support.ROOT / "config" / "host.routes"
 ROUTES_APP = "127.0.0.1:9000"
 ARTEFACTS = support.ROOT / "build" / "ui-test"
+TAG = os.environ.get("FCGATE_UI_TAG", "")
+SUFFIX = f"-{TAG}" if TAG else ""
 WAIT = 10           # seconds for any one thing to show up in the page
 LOG_WAIT = 15       # two log events are 0.5 s apart; allow a reconnect
 PAGE_LOAD = 20
@@ -109,9 +116,11 @@ def route_lines(app_port):
 
 @pytest.fixture(scope="module")
 def workdir():
-    """build/ui-test/run: the logs of the gateway and the app, and the
-    app's state file; emptied at the start, kept afterwards."""
-    d = ARTEFACTS / "run"
+    """build/ui-test/run (run-TAG): the logs of the gateway and the app,
+    and the app's state file; emptied at the start, kept afterwards."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", TAG):
+        pytest.fail(f"FCGATE_UI_TAG={TAG!r}: letters, digits, - and _ only", pytrace=False)
+    d = ARTEFACTS / f"run{SUFFIX}"
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
     return d
@@ -168,14 +177,14 @@ def browser(workdir):
         if not Path(path).is_file():
             pytest.skip(f"{path} is missing (Debian package {pkg}; `make deps` installs it)")
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTEFACTS / "failure.png").unlink(missing_ok=True)    # of an earlier run
+    (ARTEFACTS / f"failure{SUFFIX}.png").unlink(missing_ok=True)    # of an earlier run
     profile = tempfile.mkdtemp(prefix="fcgate-ui-chromium-")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS + [f"--user-data-dir={profile}"]:
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(CHROMEDRIVER, log_path=str(ARTEFACTS / "chromedriver.log"))
+    service = Service(CHROMEDRIVER, log_path=str(ARTEFACTS / f"chromedriver{SUFFIX}.log"))
     driver = webdriver.Chrome(service=service, options=opts)
     try:
         driver.set_page_load_timeout(PAGE_LOAD)
@@ -192,7 +201,7 @@ def wait_for(driver, what, cond, timeout=WAIT):
     try:
         return WebDriverWait(driver, timeout, poll_frequency=0.1).until(cond)
     except TimeoutException:
-        driver.save_screenshot(str(ARTEFACTS / "failure.png"))
+        driver.save_screenshot(str(ARTEFACTS / f"failure{SUFFIX}.png"))
         pytest.fail(f"timed out after {timeout} s waiting for {what}; at {driver.current_url}; "
                     f"console: {console(driver)}", pytrace=False)
 
@@ -320,7 +329,7 @@ def test_admin_ui(stack, browser):
     wait_for(d, "two live-log lines",
              lambda d: len(d.find_elements(By.CSS_SELECTOR, "#log li")) >= 2, LOG_WAIT)
     wait_for(d, "the status data", status_page_ready)
-    assert d.save_screenshot(str(ARTEFACTS / "status.png"))
+    assert d.save_screenshot(str(ARTEFACTS / f"status{SUFFIX}.png"))
     assert not [m for m in console(d) if "Content Security Policy" in m]
 
     # The app restarted (sessions are in its memory, the settings in its

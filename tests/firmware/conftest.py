@@ -68,6 +68,14 @@ def target():
     if failed:
         pytest.fail(failed, pytrace=False)
     tgt = fwtarget.make_target(kind, image, slots, logdir)
+    try:
+        tgt.routes = fwtarget.route_file(image)
+        tgt.catch_all = fwtarget.has_catch_all(tgt.routes)
+    except (SetupError, OSError) as e:
+        failed = f"the image's routes: {e}"
+    if failed:
+        app.stop()
+        pytest.fail(failed, pytrace=False)
     started = time.monotonic()
     try:
         tgt.start()

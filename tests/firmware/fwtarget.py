@@ -261,8 +261,11 @@ class Target:
     server_addr = ""        # the gateway's own address (SERVER_ADDR)
     server_port = GUEST_PORT
 
-    def __init__(self, image, slots, logdir, timeout):
+    def __init__(self, image, slots, logdir, timeout, tag=None):
         self.image = Path(image)
+        # Names its console log (TAG-console.log): the build folder's name
+        # unless a caller that must not overwrite the suite's log says.
+        self.tag = tag or self.image.parent.name
         self.slots = slots
         self.logdir = Path(logdir)
         self.timeout = timeout  # default socket timeout for this target
@@ -271,6 +274,8 @@ class Target:
         self.proc = None
         self.stopped = False
         self.exit_code = None
+        self.routes = None      # its route file (route_file)
+        self.catch_all = False  # whether a route of "/" takes every path
 
     # --- the client's side ------------------------------------------------
 
@@ -319,8 +324,9 @@ class Target:
         return [m.group(0).strip() for m in STATS_RE.finditer(text[cut if cut >= 0 else 0:])]
 
     def wait_http(self, limit):
-        """Until the gateway answers any HTTP request (a route that does not
-        exist: 404). A connect alone proves nothing with QEMU's hostfwd."""
+        """Until the gateway answers any HTTP request (whatever the routes
+        make of the probe's path). A connect alone proves nothing with
+        QEMU's hostfwd."""
         deadline = time.monotonic() + limit
         last = None
         while time.monotonic() < deadline:
@@ -370,7 +376,7 @@ class QemuTarget(Target):
                      "-object", f"filter-dump,id=dump0,netdev=net0,file={pcap}"]
         else:
             argv += ["-nic", f"user,{fwd}"]
-        self.proc = Console("qemu", argv, self.logdir / f"{self.image.parent.name}-console.log",
+        self.proc = Console("qemu", argv, self.logdir / f"{self.tag}-console.log",
                             stdin_pipe=True)
         try:
             self.wait_http(QEMU_BOOT_TIMEOUT)
@@ -440,7 +446,7 @@ class HostLwipTarget(Target):
         self.port = GUEST_PORT
         env = dict(os.environ, ASAN_OPTIONS=ASAN_OPTIONS, UBSAN_OPTIONS=UBSAN_OPTIONS)
         self.proc = Console("fcgate-lwip", [self.image, "--tap", TAP],
-                            self.logdir / f"{self.image.parent.name}-console.log", env=env)
+                            self.logdir / f"{self.tag}-console.log", env=env)
         try:
             self.wait_http(LWIP_BOOT_TIMEOUT)
         except SetupError:
@@ -495,13 +501,46 @@ def _which(name):
     return None
 
 
-def make_target(kind, image, slots, logdir, timeout=None):
+def make_target(kind, image, slots, logdir, timeout=None, tag=None):
     """An unstarted target of that kind ("qemu" or "host-lwip")."""
     if kind == "qemu":
-        return QemuTarget(image, slots, logdir, timeout or 20.0)
+        return QemuTarget(image, slots, logdir, timeout or 20.0, tag)
     if kind == "host-lwip":
-        return HostLwipTarget(image, slots, logdir, timeout or 10.0)
+        return HostLwipTarget(image, slots, logdir, timeout or 10.0, tag)
     raise SetupError(f"FCGATE_TARGET={kind!r}: expected qemu or host-lwip")
+
+
+def config_value(image, name):
+    """CONFIG_<name> of the build the image came from, from the .config
+    beside it (every build folder has one), unquoted; SetupError when it
+    is not there."""
+    config = Path(image).parent / ".config"
+    try:
+        text = config.read_text()
+    except OSError as e:
+        raise SetupError(f"cannot read {config} (the image's build configuration): "
+                         f"{e}") from None
+    m = re.search(rf'^CONFIG_{name}=(.*)$', text, re.M)
+    if not m:
+        raise SetupError(f"{config} has no CONFIG_{name}")
+    value = m.group(1)
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+
+def route_file(image):
+    """The route file the image was built with (SetupError if unknown)."""
+    path = Path(config_value(image, "ROUTE_FILE"))
+    return path if path.is_absolute() else ROOT / path
+
+
+def has_catch_all(routes):
+    """True when the route file routes every path (a ProxyPass or Alias of
+    "/"), so that no path is left for "no route: 404"."""
+    for line in Path(routes).read_text().splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in ("ProxyPass", "Alias") and words[1] == "/":
+            return True
+    return False
 
 
 def app_host(kind):

@@ -2,12 +2,17 @@
 
 Run against the QEMU image (through QEMU's user network) and against
 boards/host-lwip (over a TAP device, under ASan+UBSan); see conftest.py.
-Both images route /app/ to fcgi-testapp on port 9000 (SCRIPT_NAME=/app,
-PATH_INFO=/env for /app/env), /down/ to a port where nothing listens, and
-nothing else. fcgi-testapp picks its behaviour by PATH_INFO: /env answers
-the PARAMS it got as NAME=VALUE lines, /echo the request body, /bytes?n=N
-the pattern i % 251 (nolen=1: without Content-Length), /pieces a body in
-timed pieces, /slow?ms=N after a delay.
+Every image routes /app/ to fcgi-testapp on port 9000 (SCRIPT_NAME=/app,
+PATH_INFO=/env for /app/env) and /down/ to a port where nothing listens.
+The tiny QEMU image and host-lwip route nothing else; the default QEMU
+image also serves the demo admin UI (config/qemu-mps2-an385.routes): its
+ROM fs at "/" behind an authorizer on port 9000 (fcgi-testapp here, which
+refuses a request without credentials: 403, X-Auth: denied), its public
+/assets/ folder without one. NOT_FOUND is 404 on all of them.
+fcgi-testapp picks its behaviour by PATH_INFO: /env answers the PARAMS it
+got as NAME=VALUE lines, /echo the request body, /bytes?n=N the pattern
+i % 251 (nolen=1: without Content-Length), /pieces a body in timed pieces,
+/slow?ms=N after a delay.
 
 Tests marked smoke also run against the tiny image (4 client slots,
 2 KiB buffers). Beyond the basic cases: pipelining, every slot held by a
@@ -54,6 +59,9 @@ ABUSERS = 3
 ABUSE_S = 4.0
 VANISH_BYTES = 4_000_000    # far more than fits in every buffer on the way
 VANISH_READ = 32 * 1024     # read this much, then vanish
+# 404 on every image: no route on those without a catch-all, a file that
+# is not in the public ROM folder on the one that serves the UI.
+NOT_FOUND = "/assets/no-such-file"
 
 
 def env_of(resp):
@@ -176,7 +184,7 @@ def test_keep_alive(target):
             assert r.status == 200 and r.body == pattern_bytes(20000), r
             r = c.get("/app/bytes?n=5000&nolen=1")
             assert r.status == 200 and r.framing == "chunked" and r.body == pattern_bytes(5000), r
-        r = c.get("/nowhere")           # the gateway's own answer keeps it open too
+        r = c.get(NOT_FOUND)            # the gateway's own answer keeps it open too
         assert r.status == 404, r
         assert env_of(c.get("/app/env?last=1"))["QUERY_STRING"] == "last=1"
         assert not c.closed_by_peer(0.5), "the gateway closed a persistent connection"
@@ -224,9 +232,18 @@ def test_app_down_is_502(target):
 
 @pytest.mark.smoke
 def test_unknown_route_is_404(target):
+    r = target.get(NOT_FOUND)
+    assert r.status == 404, r
+    # Paths that only begin like a route's prefix do not reach it: with no
+    # catch-all they have no route (404); under the UI's `Alias / rom:/
+    # authorizer=...` its authorizer refuses them, so neither the app's
+    # responder nor the ROM fs answers.
     for path in ("/", "/nowhere", "/apple", "/application/env", "/down-other"):
         r = target.get(path)
-        assert r.status == 404, (path, r)
+        if target.catch_all:
+            assert r.status == 403 and r.header("X-Auth") == "denied", (path, r)
+        else:
+            assert r.status == 404, (path, r)
     # A prefix without its slash is sent to the slashed one.
     r = target.get("/app")
     assert r.status == 301 and (r.header("Location") or "").endswith("/app/"), r
