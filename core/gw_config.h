@@ -32,6 +32,9 @@
 #ifndef CONFIG_AUTHORIZER
 #define CONFIG_AUTHORIZER 0
 #endif
+#ifndef CONFIG_DIR_ALIAS
+#define CONFIG_DIR_ALIAS 0
+#endif
 
 #ifndef CONFIG_TLS
 #define CONFIG_TLS 0

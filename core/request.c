@@ -70,6 +70,7 @@ void request_close(struct client *c)
 	access_log(c);
 	if (c->backend >= 0)
 		proxy_release(c);
+	slot_file_end(c);
 	if (c->state == C_FREE || c->state == C_LINGER)
 		return;
 	/*
@@ -607,6 +608,11 @@ void request_route(struct client *c)
 		rom_respond(c, r);
 		return;
 #endif
+#if CONFIG_DIR_ALIAS
+	case ROUTE_DIR:
+		dir_respond(c, r);
+		return;
+#endif
 	default:
 		break;
 	}
@@ -695,6 +701,7 @@ void request_done(struct client *c)
 	access_log(c);
 	if (c->backend >= 0)
 		proxy_release(c);
+	slot_file_end(c);
 	if (!c->keep_alive || c->close_after) {
 		request_close(c);
 		return;

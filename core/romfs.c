@@ -464,12 +464,14 @@ static enum range_use parse_range(struct span v, uint32_t len,
 
 /* --- the decision -------------------------------------------------------- */
 
+/* Bytes [off, off + n) of the representation at base (NULL: not in memory). */
 static void set_body(const struct romfs_request *rq, struct romfs_answer *a,
-		     const uint8_t *p, uint32_t n)
+		     const uint8_t *base, uint32_t off, uint32_t n)
 {
 	a->length = n;
 	if (rq->method == ROMFS_GET) {
-		a->body = p;
+		a->body = base != NULL ? base + off : NULL;
+		a->body_off = off;
 		a->body_len = n;
 	}
 }
@@ -512,14 +514,14 @@ void romfs_decide(const struct romfs_file *f, const struct romfs_request *rq,
 		a->status = ST_PARTIAL;
 		a->range_first = first;
 		a->range_last = last;
-		set_body(rq, a, f->data + first, last - first + 1);
+		set_body(rq, a, f->data, first, last - first + 1);
 		return;
 	}
 	a->status = ST_OK;
 	if (a->gzip)
-		set_body(rq, a, f->gz, f->gz_len);
+		set_body(rq, a, f->gz, 0, f->gz_len);
 	else
-		set_body(rq, a, f->data, f->len);
+		set_body(rq, a, f->data, 0, f->len);
 }
 
 /* --- the head ------------------------------------------------------------ */

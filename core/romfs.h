@@ -97,6 +97,7 @@ struct romfs_request {
 struct romfs_answer {
 	const uint8_t *body;        /* send body[0..body_len) after the head */
 	uint32_t body_len;          /* 0 for HEAD, 304 and the error statuses */
+	uint32_t body_off;          /* where body starts in the representation */
 	uint32_t length;            /* Content-Length of a 200/206, HEAD included */
 	uint32_t total_len;         /* identity length, the "/LEN" of Content-Range */
 	uint32_t range_first;       /* 206: the bytes sent, inclusive */
@@ -116,6 +117,10 @@ struct romfs_answer {
  * 416 when it starts past the end; anything else: 200. A Range with
  * several ranges, bad syntax or another unit is ignored (RFC 9110 §14.2),
  * as is a Range on HEAD (GET is the only method that has ranges).
+ *
+ * A file read at run time (Alias to a real folder) has no bytes in
+ * memory: its data and gz are NULL, and then body is NULL too while
+ * body_off and body_len still say which bytes to read and send.
  */
 void romfs_decide(const struct romfs_file *f, const struct romfs_request *rq,
 		  struct romfs_answer *a);

@@ -716,33 +716,58 @@ static int do_proxy_close(struct route_parser *p, const struct route_tok *a, uns
 	return 0;
 }
 
-/* Alias PREFIX rom:/[DIR/] [keys]: files of the ROM filesystem. */
+/*
+ * The target of Alias PREFIX /DIR/: an absolute folder. It is the
+ * administrator's, so it is taken as written (symbolic links in it are
+ * followed); only what a request adds below it is checked, at run time.
+ */
+static int dir_target(struct route_parser *p, const struct route_tok *t, struct route *r,
+		      struct route_error *err)
+{
+	if (!CONFIG_DIR_ALIAS)
+		return fail(p, err, "Alias to the folder '%t' needs DIR_ALIAS=y (POSIX boards "
+			    "only); rom:/DIR/ serves the ROM filesystem", t);
+	if (t->s[t->n - 1] != '/')
+		return fail(p, err, "Alias folder '%t' must end with '/'", t);
+	r->kind = ROUTE_DIR;
+	return pool_add(p, t, &r->url, err);
+}
+
+/* Alias PREFIX rom:/[DIR/] | /DIR/ [keys]: files of the ROM filesystem or a folder. */
 static int do_alias(struct route_parser *p, const struct route_tok *a, unsigned n,
 		    struct route_error *err)
 {
 	struct route_tok dir;
 	struct route r;
+	int is_dir;
 
 	if (not_in_block(p, "Alias", err))
 		return -1;
 	if (n < 2)
-		return fail(p, err, "Alias needs PREFIX and rom:/DIR/");
-	if (!route_tok_iprefix(&a[1], "rom:/"))
-		return fail(p, err, "Alias target '%t' must be rom:/ or rom:/DIR/ "
-			    "(a ROM filesystem folder)", &a[1]);
-	if (!CONFIG_ROMFS)
+		return fail(p, err, "Alias needs PREFIX and rom:/DIR/ or /DIR/");
+	is_dir = a[1].n > 0 && a[1].s[0] == '/';
+	if (!is_dir && !route_tok_iprefix(&a[1], "rom:/"))
+		return fail(p, err, "Alias target '%t' must be rom:/[DIR/] (a ROM filesystem "
+			    "folder) or an absolute /DIR/", &a[1]);
+	if (!is_dir && !CONFIG_ROMFS)
 		return fail(p, err, "Alias rom:/ needs the ROM filesystem (ROMFS=n)");
 	if (route_start(p, &a[0], &r, err))
 		return -1;
-	dir = route_tok_from(a[1].s + 5, a[1].n - 5);
-	if (dir.n > 0 && dir.s[dir.n - 1] != '/')
-		return fail(p, err, "Alias target '%t' must end with '/'", &a[1]);
 	if (r.prefix.len > 0 && route_cstr(p->t, r.prefix)[r.prefix.len - 1] != '/')
 		return fail(p, err, "Alias prefix '%t' must end with '/'", &a[0]);
-	if (pool_add(p, &dir, &r.url, err) ||
-	    parse_route_keys(p, a + 2, n - 2, "Alias", &r, err))
+	if (is_dir) {
+		if (dir_target(p, &a[1], &r, err))
+			return -1;
+	} else {
+		dir = route_tok_from(a[1].s + 5, a[1].n - 5);
+		if (dir.n > 0 && dir.s[dir.n - 1] != '/')
+			return fail(p, err, "Alias target '%t' must end with '/'", &a[1]);
+		if (pool_add(p, &dir, &r.url, err))
+			return -1;
+		r.kind = ROUTE_ROM;
+	}
+	if (parse_route_keys(p, a + 2, n - 2, "Alias", &r, err))
 		return -1;
-	r.kind = ROUTE_ROM;
 	p->t->routes[p->t->route_count++] = r;
 	return 0;
 }

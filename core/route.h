@@ -20,6 +20,7 @@
  *   Require ip CIDR [CIDR ...] | Require all granted | Require all denied
  *   LimitRequestBody BYTES
  *   Alias PREFIX rom:/[DIR/] [key=value ...]   (files of the ROM filesystem)
+ *   Alias PREFIX /DIR/ [key=value ...]         (files of a real folder, DIR_ALIAS)
  *   DirectoryIndex FILE                        (default index.html)
  *   Header set NAME "VALUE"                    (every answer; in <Location>: under it)
  *   <Location PREFIX> Header set ... </Location>
@@ -53,6 +54,7 @@ enum route_kind {
 	ROUTE_REDIRECT,         /* Redirect: status, url */
 	ROUTE_STATUS,           /* StatusPage: fcgate's own JSON status */
 	ROUTE_ROM,              /* Alias PREFIX rom:/DIR/: url = DIR/ inside the ROM fs */
+	ROUTE_DIR,              /* Alias PREFIX /DIR/: url = the absolute folder (DIR_ALIAS) */
 };
 
 /* Tunables shared by ProxyPass (one member) and BalancerMember. */

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "log.h"
 #include "slot.h"
 #include "tls.h"
 
@@ -37,6 +38,7 @@ void slot_client_close(struct client *c)
 	if (c->tls)
 		tls_close(slot_tls_index(c));
 #endif
+	slot_file_end(c);
 	port_close(c->sock);
 	c->state = C_FREE;
 }
@@ -83,7 +85,8 @@ int slot_out_uint(struct client *c, unsigned long long v, unsigned base)
 	return slot_out_put(c, tmp + n, sizeof(tmp) - n);
 }
 
-int slot_flush(struct client *c)
+/* Send out[] until it is empty or the socket would block. */
+static int send_out(struct client *c)
 {
 	while (c->out_off < c->out_len) {
 		long n = slot_send(c, c->out + c->out_off, c->out_len - c->out_off);
@@ -94,6 +97,36 @@ int slot_flush(struct client *c)
 		c->out_off += (uint32_t)n;
 		c->bytes_out += (uint64_t)n;
 	}
+	return 0;
+}
+
+#if CONFIG_DIR_ALIAS
+/* Fill the empty out[] with the file's next bytes; closed after the last. */
+static int file_refill(struct client *c)
+{
+	size_t want = c->file_left < sizeof(c->out) ? c->file_left : sizeof(c->out);
+	long n = port_file_read(c->file, c->file_off, c->out, want);
+
+	if (n <= 0) {
+		/* Shrunk or unreadable: the head promised more, only closing can tell. */
+		LOG_W("client %u: file read failed at %llu", (unsigned)(c - gw_clients),
+		      (unsigned long long)c->file_off);
+		return -1;
+	}
+	c->out_off = 0;
+	c->out_len = (uint32_t)n;
+	c->file_off += (uint64_t)n;
+	c->file_left -= (uint32_t)n;
+	if (c->file_left == 0)
+		port_file_close(c->file);
+	return 0;
+}
+#endif
+
+int slot_flush(struct client *c)
+{
+	if (send_out(c) < 0)
+		return -1;
 #if CONFIG_ROMFS
 	/* out[] is out: a ROM body follows straight from flash. */
 	while (c->out_off == c->out_len && c->rom_left > 0) {
@@ -105,6 +138,13 @@ int slot_flush(struct client *c)
 		c->rom_body += n;
 		c->rom_left -= (uint32_t)n;
 		c->bytes_out += (uint64_t)n;
+	}
+#endif
+#if CONFIG_DIR_ALIAS
+	/* out[] is out: a file's body goes through it a buffer at a time. */
+	while (c->out_off == c->out_len && c->file_left > 0) {
+		if (file_refill(c) < 0 || send_out(c) < 0)
+			return -1;
 	}
 #endif
 	if (c->out_off == c->out_len) {

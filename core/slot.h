@@ -76,6 +76,11 @@ struct client {
 	const uint8_t *rom_body;        /* response body sent straight from flash */
 	uint32_t rom_left;
 #endif
+#if CONFIG_DIR_ALIAS
+	port_file file;                 /* Alias /DIR/: open while file_left > 0 */
+	uint32_t file_left;             /* body bytes still to read into out[] */
+	uint64_t file_off;              /* where the next read starts */
+#endif
 	struct http_request req;
 	struct http_header headers[CONFIG_HEADER_MAX_COUNT];
 	char path[CONFIG_REQUEST_LINE_MAX];
@@ -216,8 +221,28 @@ static inline int slot_pending(const struct client *c)
 	if (c->rom_left > 0)
 		return 1;
 #endif
+#if CONFIG_DIR_ALIAS
+	if (c->file_left > 0)
+		return 1;
+#endif
 	return c->out_len > 0;
 }
+
+/* Close the file an answer is being read from, if any (every way an answer ends). */
+static inline void slot_file_end(struct client *c)
+{
+#if CONFIG_DIR_ALIAS
+	if (c->file_left > 0) {
+		port_file_close(c->file);
+		c->file_left = 0;
+	}
+#else
+	(void)c;
+#endif
+}
+
+/* dir.c: an Alias /DIR/ route's answer, from a file read through the port. */
+void dir_respond(struct client *c, const struct route *r);
 
 /* spool.c: chunked request bodies. */
 void spool_start(struct client *c);

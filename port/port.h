@@ -120,4 +120,27 @@ int64_t port_wall_clock(void);
 /* Write one finished log line (with its newline) to the board's console. */
 void port_log_write(const char *line, size_t len);
 
+/*
+ * Read-only files, for Alias PREFIX /DIR/ (POSIX only; other ports answer
+ * PORT_INVALID). A port_file is a file descriptor on POSIX.
+ *
+ * port_file_open() opens rel[0..rel_len) below the folder
+ * dir[0..dir_len): dir is the route's, trusted as written; rel comes from
+ * a request and must already be free of "." and ".." segments
+ * (romfs_map_path()). No component of rel may be a symbolic link, so
+ * nothing placed in the folder can lead out of it, and the last one must
+ * be a regular file. *size and *mtime (seconds since 1970) describe it.
+ * PORT_INVALID when there is no such regular file, PORT_NOMEM when out of
+ * descriptors, PORT_ERROR otherwise.
+ */
+typedef int port_file;
+
+int port_file_open(const char *dir, size_t dir_len, const char *rel, size_t rel_len,
+		   port_file *f, uint64_t *size, int64_t *mtime);
+
+/* Up to len bytes at offset off: bytes read (0 at the end), or PORT_ERROR. */
+long port_file_read(port_file f, uint64_t off, void *buf, size_t len);
+
+void port_file_close(port_file f);
+
 #endif

@@ -103,6 +103,7 @@ static const char *kind_name(uint8_t kind)
 	case ROUTE_EXCLUDE:  return "ROUTE_EXCLUDE";
 	case ROUTE_STATUS:   return "ROUTE_STATUS";
 	case ROUTE_ROM:      return "ROUTE_ROM";
+	case ROUTE_DIR:      return "ROUTE_DIR";
 	default:             return "ROUTE_REDIRECT";
 	}
 }

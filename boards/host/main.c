@@ -145,6 +145,7 @@ static const char *kind_name(unsigned k)
 	case ROUTE_REDIRECT: return "redirect";
 	case ROUTE_STATUS: return "status";
 	case ROUTE_ROM: return "rom";
+	case ROUTE_DIR: return "dir";
 	default: return "?";
 	}
 }
@@ -225,6 +226,8 @@ static void print_config(const struct port_addr *listen_addr)
 			printf("status page (JSON)\n");
 		} else if (r->kind == ROUTE_ROM) {
 			printf("rom:/%.*s\n", (int)r->url.len, route_cstr(t, r->url));
+		} else if (r->kind == ROUTE_DIR) {
+			printf("folder %.*s\n", (int)r->url.len, route_cstr(t, r->url));
 		} else {
 			printf("404\n");
 		}

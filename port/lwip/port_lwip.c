@@ -400,6 +400,34 @@ int port_connect_unix(const char *path, size_t len, port_sock *out)
 	return PORT_INVALID;
 }
 
+/* No filesystem behind lwIP: Alias to a directory is for POSIX boards. */
+int port_file_open(const char *dir, size_t dir_len, const char *rel, size_t rel_len,
+		   port_file *f, uint64_t *size, int64_t *mtime)
+{
+	(void)dir;
+	(void)dir_len;
+	(void)rel;
+	(void)rel_len;
+	(void)f;
+	(void)size;
+	(void)mtime;
+	return PORT_INVALID;
+}
+
+long port_file_read(port_file f, uint64_t off, void *buf, size_t len)
+{
+	(void)f;
+	(void)off;
+	(void)buf;
+	(void)len;
+	return PORT_INVALID;
+}
+
+void port_file_close(port_file f)
+{
+	(void)f;
+}
+
 long port_recv(port_sock s, void *buf, size_t len)
 {
 	struct sock *k = sock_get(s);

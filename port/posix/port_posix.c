@@ -7,8 +7,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -288,3 +290,81 @@ void port_log_write(const char *line, size_t len)
 		len -= (size_t)n;
 	}
 }
+
+#if CONFIG_DIR_ALIAS
+/* A missing, unreadable or symlinked name is simply not there (404), not an error. */
+static int file_errno(int e)
+{
+	if (e == EMFILE || e == ENFILE || e == ENOMEM)
+		return PORT_NOMEM;
+	if (e == ENOENT || e == ENOTDIR || e == ELOOP || e == EACCES ||
+	    e == ENAMETOOLONG || e == EISDIR || e == ENXIO)
+		return PORT_INVALID;
+	return PORT_ERROR;
+}
+
+/* Open name[0..len) in the folder at, never through a symbolic link. */
+static int open_below(int at, const char *name, size_t len, int last)
+{
+	char buf[NAME_MAX + 1];
+	int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+
+	if (len == 0 || len > NAME_MAX) {
+		errno = ENOENT;
+		return -1;
+	}
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	/* O_NONBLOCK: a FIFO put in the folder must not stall the loop in open(). */
+	return openat(at, buf, last ? flags : flags | O_DIRECTORY);
+}
+
+int port_file_open(const char *dir, size_t dir_len, const char *rel, size_t rel_len,
+		   port_file *f, uint64_t *size, int64_t *mtime)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (dir_len == 0 || dir_len >= sizeof(path))
+		return PORT_INVALID;
+	memcpy(path, dir, dir_len);
+	path[dir_len] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+	while (fd >= 0 && rel_len > 0) {
+		const char *slash = memchr(rel, '/', rel_len);
+		size_t n = slash ? (size_t)(slash - rel) : rel_len;
+		int next = open_below(fd, rel, n, slash == NULL);
+
+		close(fd);
+		fd = next;
+		rel += slash ? n + 1 : n;
+		rel_len -= slash ? n + 1 : n;
+	}
+	if (fd < 0)
+		return file_errno(errno);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return PORT_INVALID;
+	}
+	*f = fd;
+	*size = (uint64_t)st.st_size;
+	*mtime = (int64_t)st.st_mtime;
+	return PORT_OK;
+}
+
+long port_file_read(port_file f, uint64_t off, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = pread(f, buf, len, (off_t)off);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? PORT_ERROR : (long)n;
+}
+
+void port_file_close(port_file f)
+{
+	close(f);
+}
+#endif

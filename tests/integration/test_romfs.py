@@ -752,7 +752,7 @@ def check_config(lines):
 BAD_ROM_LINES = [
     ("alias prefix without slash", "Alias /x rom:/", "prefix '/x' must end with '/'"),
     ("alias dir without slash", "Alias /x/ rom:/nodir", "must end with '/'"),
-    ("alias not rom", "Alias /x/ /srv/", "must be rom:/"),
+    ("alias not rom", "Alias /x/ srv/", "must be rom:/"),
     ("alias missing target", "Alias /x/", "Alias needs"),
     ("alias unknown key", "Alias /x/ rom:/ nosuch=1", "unknown key 'nosuch'"),
     ("alias bad require", "Alias /x/ rom:/ require=bogus", "bogus"),

@@ -124,6 +124,49 @@ static const struct romfs_file *file(int i)
 	return &romfs_files[i];
 }
 
+/* --- a file with no bytes in memory (Alias to a real folder) ------------- */
+
+/*
+ * dir.c hands romfs_decide() a view with data and gz NULL: the answer
+ * must say which bytes to read (body_off, body_len) and never point
+ * anywhere (body NULL, and no arithmetic on the NULL pointer either).
+ */
+static void test_file_without_data(void **state)
+{
+	static const struct romfs_file disk = {
+		"big.bin", "application/octet-stream", "\"6b07a0cc-4c4b40\"", NULL,
+		NULL, NULL, 5000000, 0, 7,
+	};
+	static const struct {
+		struct req rq;
+		uint16_t status;
+		uint32_t off, len, length;
+	} cases[] = {
+		{ { ROMFS_GET, NULL, "gzip", NULL, NULL }, 200, 0, 5000000, 5000000 },
+		{ { ROMFS_HEAD, NULL, NULL, NULL, NULL }, 200, 0, 0, 5000000 },
+		{ { ROMFS_GET, NULL, NULL, "bytes=4000000-", NULL }, 206, 4000000, 1000000, 1000000 },
+		{ { ROMFS_GET, NULL, NULL, "bytes=-10", NULL }, 206, 4999990, 10, 10 },
+		{ { ROMFS_GET, NULL, NULL, "bytes=10-19", "\"6b07a0cc-4c4b40\"" }, 206, 10, 10, 10 },
+		{ { ROMFS_GET, NULL, NULL, "bytes=10-19", "\"other\"" }, 200, 0, 5000000, 5000000 },
+		{ { ROMFS_GET, NULL, NULL, "bytes=5000000-", NULL }, 416, 0, 0, 0 },
+		{ { ROMFS_GET, "\"6b07a0cc-4c4b40\"", NULL, NULL, NULL }, 304, 0, 0, 0 },
+		{ { ROMFS_OTHER, NULL, NULL, NULL, NULL }, 405, 0, 0, 0 },
+	};
+	struct romfs_answer a;
+
+	(void)state;
+	for (unsigned i = 0; i < ARRAY_LEN(cases); i++) {
+		decide(&disk, &cases[i].rq, &a);
+		assert_int_equal(a.status, cases[i].status);
+		assert_null(a.body);
+		assert_int_equal(a.body_off, cases[i].off);
+		assert_int_equal(a.body_len, cases[i].len);
+		assert_int_equal(a.length, cases[i].length);
+		assert_int_equal(a.gzip, 0);
+		assert_int_equal(a.vary, 0);
+	}
+}
+
 /* --- lookup -------------------------------------------------------------- */
 
 static void test_find(void **state)
@@ -750,6 +793,7 @@ int main(void)
 		cmocka_unit_test(test_map_path),
 		cmocka_unit_test(test_map_path_cap),
 		cmocka_unit_test(test_map_then_find),
+		cmocka_unit_test(test_file_without_data),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
