@@ -173,20 +173,12 @@ static int write_head(struct client *c, const struct romfs_file *f,
 		      const struct romfs_answer *a)
 {
 	static const struct http_slice no_reason = { NULL, 0 };
-	size_t n;
 	int r;
 
 	c->out_off = c->out_len = 0;
 	r = request_write_head(c, a->status, no_reason);
-	if (slot_out_space(c) <= ROMFS_HEAD_MAX)
-		return -1;
-	n = romfs_write_head(a, f, (char *)c->out + c->out_len, slot_out_space(c));
-	c->out_len += (uint32_t)n;
-	/* 405 and 416 carry no body of their own. */
-	if (a->status >= 400)
-		r |= slot_out_str(c, "Content-Length: 0\r\n");
-	r |= request_end_head(c);
-	return n == 0 ? -1 : r;
+	r |= request_file_fields(c, f, a);
+	return r | request_end_head(c);
 }
 
 /* Answer from the open file fd; it belongs to the slot from here on. */

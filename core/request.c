@@ -7,6 +7,7 @@
 
 #include "gw.h"
 #include "log.h"
+#include "romfs.h"
 #include "slot.h"
 #include "tls.h"
 
@@ -239,6 +240,22 @@ int request_write_head(struct client *c, unsigned status, struct http_slice reas
 	}
 #endif
 	return r ? -1 : 0;
+}
+
+int request_file_fields(struct client *c, const struct romfs_file *f,
+			const struct romfs_answer *a)
+{
+	size_t n;
+	int r = 0;
+
+	if (slot_out_space(c) <= ROMFS_HEAD_MAX)
+		return -1;
+	n = romfs_write_head(a, f, (char *)c->out + c->out_len, slot_out_space(c));
+	c->out_len += (uint32_t)n;
+	/* 405 and 416 carry no body of their own. */
+	if (a->status >= 400)
+		r |= slot_out_str(c, "Content-Length: 0\r\n");
+	return n == 0 ? -1 : r;
 }
 
 void request_body_starts(struct client *c)

@@ -60,7 +60,6 @@ static const struct romfs_file *rom_lookup(const struct client *c, const struct 
 static int write_fields(struct client *c, const struct romfs_file *f,
 			const struct romfs_answer *a, int errdoc)
 {
-	size_t n;
 	int r = 0;
 
 	if (errdoc) {
@@ -70,14 +69,7 @@ static int write_fields(struct client *c, const struct romfs_file *f,
 		r |= slot_out_uint(c, f->len, 10);
 		return r | slot_out_str(c, "\r\n");
 	}
-	if (slot_out_space(c) <= ROMFS_HEAD_MAX)
-		return -1;
-	n = romfs_write_head(a, f, (char *)c->out + c->out_len, slot_out_space(c));
-	c->out_len += (uint32_t)n;
-	/* 405 and 416 carry no body of their own. */
-	if (a->status >= 400)
-		r |= slot_out_str(c, "Content-Length: 0\r\n");
-	return n == 0 ? -1 : r;
+	return request_file_fields(c, f, a);
 }
 
 /* The whole head of a's answer; the body will be sent from flash. */

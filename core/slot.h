@@ -203,6 +203,11 @@ int proxy_ask_authorizer(struct client *c); /* 0, or a status to answer */
 void request_send_continue(struct client *c);
 /* End the head in out[]: Header set lines replace fields of the same name, then CRLF. */
 int request_end_head(struct client *c);
+/* A file's representation fields (romfs.c's view of it); 405 and 416 get Content-Length: 0. */
+struct romfs_file;
+struct romfs_answer;
+int request_file_fields(struct client *c, const struct romfs_file *f,
+			const struct romfs_answer *a);
 
 void request_send_local(struct client *c);
 void request_redirect_slash(struct client *c);  /* 301 to the path with '/' added */  /* flush an answer made in out[] */
