@@ -84,6 +84,7 @@ static struct client *reclaimable_client(const struct listener *l)
 		struct client *c = &gw_clients[i];
 		struct client **best = c->in_len == 0 && c->served > 0 ? &idle : &slow;
 
+		/* Never a handshake in progress: TLS must not harm one to start another. */
 		if (c->state != C_HEAD)
 			continue;
 		if (c->served == 0 && c->in_len == 0 && now - c->wait_since < NEWCOMER_GRACE_MS)
@@ -130,10 +131,10 @@ static struct client *take_client_slot(const struct listener *l)
  * "Connection: close" so that slots turn over; the flag clears once the
  * backlog has been seen empty.
  */
-#if GW_TLS_SLOTS > 0
 /* Move a TLS handshake on; when it is done the slot reads its request head. */
 static void tls_step(struct client *c)
 {
+#if GW_TLS_SLOTS > 0
 	int r = tls_handshake(slot_tls_index(c));
 
 	if (r == PORT_AGAIN)
@@ -147,9 +148,15 @@ static void tls_step(struct client *c)
 	}
 	c->state = C_HEAD;
 	c->deadline = slot_deadline(CONFIG_HEADER_TIMEOUT * 1000u);
+	/* Its request comes now: the newcomer's grace starts again, not at accept. */
+	c->wait_since = port_now_ms();
 	request_read(c);
+#else
+	(void)c;
+#endif
 }
 
+#if GW_TLS_SLOTS > 0
 /* A TLS slot that reads holds decrypted bytes poll cannot see. */
 static int tls_has_input(const struct client *c, uint8_t want)
 {
@@ -373,6 +380,9 @@ static void run_timers(void)
 {
 	uint32_t now = port_now_ms();
 
+#if GW_TLS_SLOTS > 0
+	tls_tick();     /* TLS's seconds clock across port_now_ms()'s wrap */
+#endif
 	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		struct client *c = &gw_clients[i];
 		if (c->state != C_FREE && slot_expired(c->deadline, now))
@@ -556,8 +566,8 @@ static unsigned busy_clients(void)
 
 	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		const struct client *c = &gw_clients[i];
-		/* An idle keep-alive connection is not a request in flight. */
-		if (c->state != C_FREE && !(c->state == C_HEAD && c->in_len == 0))
+		/* Idle keep-alive connections and handshakes are not requests in flight. */
+		if (c->state != C_FREE && c->state != C_TLS && !(c->state == C_HEAD && c->in_len == 0))
 			n++;
 	}
 	return n;
@@ -570,7 +580,8 @@ static void log_slots_in_use(void)
 
 	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		clients += gw_clients[i].state != C_FREE;
-		idle_clients += gw_clients[i].state == C_HEAD && gw_clients[i].in_len == 0;
+		idle_clients += (gw_clients[i].state == C_HEAD && gw_clients[i].in_len == 0) ||
+				gw_clients[i].state == C_TLS;
 	}
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
 		backends += gw_backends[i].state != B_FREE;

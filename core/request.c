@@ -501,6 +501,7 @@ static void redirect_to_https(struct client *c)
 	const struct http_header *h = http_find_header(&c->req, "Host");
 	char loc[128] = "https://";
 	size_t n = 8, host_len = 0;
+	unsigned port;
 	int len;
 
 	if (h != NULL) {
@@ -516,8 +517,10 @@ static void redirect_to_https(struct client *c)
 	}
 	memcpy(loc + n, h->value.p, host_len);
 	n += host_len;
-	if (CONFIG_TLS_PORT != 443)
-		n += log_format(loc + n, sizeof(loc) - n, ":%u", (unsigned)CONFIG_TLS_PORT);
+	/* The port the HTTPS listener really has (the host's --tls-listen may differ). */
+	port = gw_tls_listen_addr()->port ? gw_tls_listen_addr()->port : CONFIG_TLS_PORT;
+	if (port != 443)
+		n += log_format(loc + n, sizeof(loc) - n, ":%u", (unsigned)port);
 	c->keep_alive = 0;
 	respond(c, 301, loc, n, c->path, (size_t)len);
 }

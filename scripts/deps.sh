@@ -13,6 +13,7 @@ PKGS=(
 	curl
 	clang libclang-rt-14-dev
 	qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi
+	openssl testssl.sh
 	chromium chromium-driver python3-selenium
 )
 

@@ -95,6 +95,8 @@ test: deps
 	$(MAKE) test-qemu
 	$(MAKE) test-browser-qemu
 	$(MAKE) test-host-lwip
+	$(MAKE) test-tls-scan
+	$(MAKE) test-qemu-tls
 	$(MAKE) fuzz FUZZ_TIME=10
 
 # libFuzzer harnesses (Debian's clang), one per parser. Each links the
@@ -122,3 +124,4 @@ fuzz: $(FUZZ_TARGETS:%=$(FZ)/fuzz_%)
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 include tests/firmware.mk
+include tests/tls.mk

@@ -319,7 +319,7 @@ static unsigned char *read_pem(const char *path, size_t *len)
 }
 
 /* The certificate and key: --cert/--key files, else the pair compiled in. */
-static int start_tls(const char *cert_path, const char *key_path, const struct port_addr *a)
+static int load_tls(const char *cert_path, const char *key_path)
 {
 	const unsigned char *cert = tls_builtin_cert, *key = tls_builtin_key;
 	size_t cert_len = tls_builtin_cert_len, key_len = tls_builtin_key_len;
@@ -344,10 +344,6 @@ static int start_tls(const char *cert_path, const char *key_path, const struct p
 	free(k);
 	if (r != 0) {
 		fprintf(stderr, "fcgate: TLS: %s\n", tls_error_text());
-		return -1;
-	}
-	if (gw_start_tls(a) != 0) {
-		fprintf(stderr, "fcgate: cannot listen for HTTPS: %s\n", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -423,13 +419,20 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	install_signals();
+#if CONFIG_TLS
+	/* A bad certificate stops us before anything is announced. */
+	if (tls && load_tls(cert, key) < 0)
+		return 1;
+#endif
 	if (gw_start(&table, &addr) != 0) {
 		fprintf(stderr, "fcgate: cannot listen: %s\n", strerror(errno));
 		return 1;
 	}
 #if CONFIG_TLS
-	if (tls && start_tls(cert, key, &tls_addr) < 0)
+	if (tls && gw_start_tls(&tls_addr) != 0) {
+		fprintf(stderr, "fcgate: cannot listen for HTTPS: %s\n", strerror(errno));
 		return 1;
+	}
 #endif
 	if (user != NULL && drop_privileges(user) < 0)
 		return 1;

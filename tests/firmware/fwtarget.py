@@ -4,7 +4,7 @@ Two targets run the same port/lwip code and the same routes:
 
   qemu       the Cortex-M3 image in `qemu-system-arm -M mps2-an385`. The
              host reaches the guest's port 80 through a hostfwd port on
-             127.0.0.1; the guest reaches the host's 127.0.0.1:9000 (the
+             127.0.0.1 (and its port 443 through a second one); the guest reaches the host's 127.0.0.1:9000 (the
              app) as 10.0.2.2:9000. Stopped by 'q' on its console, which
              drains, prints "stats:" lines and exits QEMU with code 0.
   host-lwip  boards/host-lwip (ASan+UBSan) in the network namespace this
@@ -39,6 +39,7 @@ import support  # noqa: E402  (tests/integration/support.py)
 APP_PORT = 9000             # fixed by the routes of both images
 DOWN_PORT = 9009            # routed as /down/, where nothing may listen
 GUEST_PORT = 80
+GUEST_TLS_PORT = 443        # the QEMU image's HTTPS listener (CONFIG_TLS_PORT)
 QEMU_BOOT_TIMEOUT = 60.0    # first HTTP answer after starting QEMU
 LWIP_BOOT_TIMEOUT = 30.0
 QEMU_STOP_TIMEOUT = 30.0    # 'q' -> exit: drain (SHUTDOWN_GRACE 2 s) and stats
@@ -260,6 +261,7 @@ class Target:
     client_addr = ""        # REMOTE_ADDR the app sees for our requests
     server_addr = ""        # the gateway's own address (SERVER_ADDR)
     server_port = GUEST_PORT
+    tls_port = 0            # a host port forwarded to GUEST_TLS_PORT (qemu only)
 
     def __init__(self, image, slots, logdir, timeout, tag=None):
         self.image = Path(image)
@@ -364,7 +366,12 @@ class QemuTarget(Target):
                                  f"`make deps` installs it)")
         self.host = support.LOOPBACK
         self.port = support.free_port()
-        fwd = f"hostfwd=tcp:{self.host}:{self.port}-:{GUEST_PORT}"
+        self.tls_port = support.free_port()
+        while self.tls_port == self.port:
+            self.tls_port = support.free_port()
+        # A second port for HTTPS; an image without TLS leaves it unanswered.
+        fwd = (f"hostfwd=tcp:{self.host}:{self.port}-:{GUEST_PORT},"
+               f"hostfwd=tcp:{self.host}:{self.tls_port}-:{GUEST_TLS_PORT}")
         argv = ["timeout", "-k", "10", str(QEMU_TIME_LIMIT),
                 "qemu-system-arm", "-M", "mps2-an385", "-display", "none",
                 "-monitor", "none", "-serial", "stdio", "-semihosting",
