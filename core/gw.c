@@ -131,10 +131,10 @@ static struct client *take_client_slot(const struct listener *l)
  * "Connection: close" so that slots turn over; the flag clears once the
  * backlog has been seen empty.
  */
+#if GW_TLS_SLOTS > 0
 /* Move a TLS handshake on; when it is done the slot reads its request head. */
 static void tls_step(struct client *c)
 {
-#if GW_TLS_SLOTS > 0
 	int r = tls_handshake(slot_tls_index(c));
 
 	if (r == PORT_AGAIN)
@@ -151,12 +151,8 @@ static void tls_step(struct client *c)
 	/* Its request comes now: the newcomer's grace starts again, not at accept. */
 	c->wait_since = port_now_ms();
 	request_read(c);
-#else
-	(void)c;
-#endif
 }
 
-#if GW_TLS_SLOTS > 0
 /* A TLS slot that reads holds decrypted bytes poll cannot see. */
 static int tls_has_input(const struct client *c, uint8_t want)
 {
