@@ -32,7 +32,6 @@ struct listener {
 	port_sock sock;
 	uint16_t first, count;
 	uint8_t tls;
-	uint8_t slots_short;    /* every one of its slots busy, connections waiting */
 	struct port_addr addr;
 };
 
