@@ -114,7 +114,7 @@
 
 /* No statistics, no debug output: size matters more. */
 #define LWIP_STATS                      0
-#define LWIP_DEBUG                      0
+/* LWIP_DEBUG stays undefined: lwIP tests it with #ifdef. */
 #define LWIP_NOASSERT_ON_ERROR          1
 #ifndef CONFIG_LWIP_ASSERTS
 #define LWIP_NOASSERT
