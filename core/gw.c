@@ -124,12 +124,6 @@ static struct client *take_client_slot(const struct listener *l)
 	return c;
 }
 
-/*
- * Take waiting connections while a slot can be had. While connections
- * wait and no slot is free (gw_slots_short), answers carry
- * "Connection: close" so that slots turn over; the flag clears once the
- * backlog has been seen empty.
- */
 #if GW_TLS_SLOTS > 0
 /* Move a TLS handshake on; when it is done the slot reads its request head. */
 static void tls_step(struct client *c)
@@ -211,6 +205,12 @@ static void client_start(struct client *c)
 	request_read(c);        /* the head often came with the handshake */
 }
 
+/*
+ * Take waiting connections while a slot can be had. While connections
+ * wait and no slot is free (gw_slots_short, a bit per listener), answers carry
+ * "Connection: close" so that slots turn over; the flag clears once the
+ * backlog has been seen empty.
+ */
 static void accept_clients(struct listener *l)
 {
 	/* At most a slot table's worth per turn, so the loop stays fair. */
