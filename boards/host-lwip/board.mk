@@ -3,7 +3,7 @@
 CC := gcc
 PORT := lwip
 include port/lwip/lwip.mk
-BOARD_SRC := boards/host-lwip/main.c boards/host-lwip/tapif.c port/posix/entropy_posix.c
+BOARD_SRC := boards/host-lwip/main.c boards/host-lwip/tapif.c port/posix/entropy_posix.c port/posix/clock_posix.c
 BOARD_CFLAGS := -O2 -g -D_GNU_SOURCE -Iboards/host-lwip $(LWIP_CFLAGS)
 BOARD_LDFLAGS :=
 ifeq ($(SAN),1)

@@ -81,39 +81,10 @@ int board_net_idle(uint32_t max_ms)
 	return 0;
 }
 
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint32_t port_now_ms(void)
-{
-	return (uint32_t)monotonic_ms();
-}
-
-/* lwIP's clock (NO_SYS): the same one. */
+/* lwIP's clock (NO_SYS): port_now_ms(), from port/posix/clock_posix.c. */
 u32_t sys_now(void)
 {
-	return (u32_t)monotonic_ms();
-}
-
-int64_t port_wall_clock(void)
-{
-	return (int64_t)time(NULL);
-}
-
-void port_log_write(const char *line, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(STDERR_FILENO, line, len);
-		if (n <= 0)
-			return;
-		line += n;
-		len -= (size_t)n;
-	}
+	return port_now_ms();
 }
 
 /* --- the program ----------------------------------------------------------- */

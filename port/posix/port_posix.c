@@ -263,34 +263,6 @@ int port_wait(struct port_poll *set, unsigned n, int timeout_ms)
 	return r;
 }
 
-uint32_t port_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
-
-int64_t port_wall_clock(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-		return -1;
-	return (int64_t)ts.tv_sec;
-}
-
-void port_log_write(const char *line, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(STDERR_FILENO, line, len);
-		if (n <= 0)
-			return;
-		line += n;
-		len -= (size_t)n;
-	}
-}
-
 #if CONFIG_DIR_ALIAS
 /* A missing, unreadable or symlinked name is simply not there (404), not an error. */
 static int file_errno(int e)
