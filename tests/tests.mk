@@ -54,6 +54,7 @@ apps: $(APPS)
 
 deps:
 	bash scripts/deps.sh
+	bash scripts/fetch-sources.sh
 
 # The suite against gateway builds DIR/fcgate, DIR-large/fcgate (128 KiB
 # heads) and DIR-test/fcgate (32 slots, short timeouts).

@@ -16,6 +16,10 @@ OBJ_LWIP = $(LWIP_SRC:%.c=$(B)/obj/%.o)
 $(LWIP_STAMP):
 	bash scripts/fetch-sources.sh lwip
 
+# The sources come with the stamp (see mbedtls.mk).
+$(LWIP_SRC): | $(LWIP_STAMP)
+	@test -f $@ || { echo "$@: not in the fetched lwIP" >&2; exit 1; }
+
 # Third-party code: the board's flags, not the project's warning set.
 $(B)/obj/deps/%.o: deps/%.c $(B)/autoconf.h | $(LWIP_STAMP)
 	@mkdir -p $(dir $@)

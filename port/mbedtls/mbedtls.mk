@@ -26,6 +26,11 @@ OBJ_MBEDTLS = $(MBEDTLS_SRC:%.c=$(B)/obj/%.o)
 $(MBEDTLS_STAMP):
 	bash scripts/fetch-sources.sh mbedtls
 
+# The sources come with the stamp: without this rule a fresh clone has no
+# deps/mbedtls/library/*.c yet and make rejects the compile rule below.
+$(MBEDTLS_SRC): | $(MBEDTLS_STAMP)
+	@test -f $@ || { echo "$@: not in the fetched mbedTLS" >&2; exit 1; }
+
 # Third-party code: the board's flags, not the project's warning set. The
 # pattern is more specific than lwip.mk's deps/% rule, so make picks this
 # one for mbedTLS files when both are included.
