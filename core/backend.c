@@ -168,7 +168,7 @@ int backend_can_take(const struct client *c)
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
 		if (gw_backends[i].state == B_IDLE && gw_backends[i].member == m)
 			return 1;
-	if (gw_member_state[m].conns >= member_max_conns(gw_routes, m))
+	if (gw_member_state[m].conns >= member_max_conns(gw_routes, m, gw_now))
 		return 0;
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
 		if (gw_backends[i].state == B_FREE || gw_backends[i].state == B_IDLE)
@@ -191,7 +191,7 @@ int backend_take(struct client *c)
 		b->deadline = slot_deadline(b->timeout_ms);
 		return BACKEND_GOT;
 	}
-	if (gw_member_state[m].conns >= member_max_conns(gw_routes, m))
+	if (gw_member_state[m].conns >= member_max_conns(gw_routes, m, gw_now))
 		return BACKEND_WAIT;
 	b = free_slot();
 	if (b == NULL)
@@ -237,7 +237,7 @@ void backend_release(struct backend *b, int reusable)
 		st->busy--;
 	b->client = -1;
 	b->state = B_IDLE;
-	b->idle_since = port_now_ms();
+	b->idle_since = gw_now;
 	b->deadline = slot_deadline(member_cfg(b->member)->params.ttl_ms);
 }
 

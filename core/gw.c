@@ -18,13 +18,16 @@
 /*
  * A new connection keeps its slot this long even when others wait: a
  * client sends its request right after connecting, and taking the slot
- * before it arrives would only make the client fail and come back.
+ * before it arrives would only make the client fail and come back. A
+ * keep-alive connection just answered keeps it as long, for the same
+ * reason: its next request is usually on the way.
  */
 #define NEWCOMER_GRACE_MS 50
 /* pollmap: a client slot index, or one of these. */
 #define LISTENER_ENTRY(i) (-1 - (int)(i))
 #define BACKEND_ENTRY(i) (-1 - LISTENERS - (int)(i))
 #define IS_BACKEND(who) ((who) < -LISTENERS)
+#define IS_LISTENER(who) ((who) < 0 && !IS_BACKEND(who))
 #define BACKEND_OF(who) (&gw_backends[-1 - LISTENERS - (who)])
 
 /* A listener and the client slots its connections take: [first, first + count). */
@@ -47,13 +50,32 @@ static int16_t pollmap[POLL_MAX];      /* >= 0 client, -1 - i listener i, backen
 struct gw_stats gw_counters;
 int gw_slots_short;
 int gw_retry_soon;
+uint32_t gw_now;
+static int64_t wall_now;
+static uint8_t wall_valid;      /* wall_now was read this turn */
 static uint32_t started_ms;
+
+/* Read the clocks anew: at the start of a turn and after its wait. */
+static void clock_turn(void)
+{
+	gw_now = port_now_ms();
+	wall_valid = 0;
+}
+
+int64_t gw_wall_clock(void)
+{
+	if (!wall_valid) {
+		wall_now = port_wall_clock();
+		wall_valid = 1;
+	}
+	return wall_now;
+}
 
 static void client_init(struct client *c, port_sock s)
 {
 	memset(c, 0, offsetof(struct client, headers));
 	c->sock = s;
-	c->wait_since = port_now_ms();
+	c->wait_since = gw_now;
 	c->state = C_HEAD;
 	c->backend = -1;
 	c->route = -1;
@@ -77,7 +99,7 @@ static struct client *free_client(const struct listener *l)
 static struct client *reclaimable_client(const struct listener *l)
 {
 	struct client *idle = NULL, *slow = NULL;
-	uint32_t now = port_now_ms();
+	uint32_t now = gw_now;
 
 	for (unsigned i = l->first; i < l->first + l->count; i++) {
 		struct client *c = &gw_clients[i];
@@ -86,7 +108,7 @@ static struct client *reclaimable_client(const struct listener *l)
 		/* Never a handshake in progress: TLS must not harm one to start another. */
 		if (c->state != C_HEAD)
 			continue;
-		if (c->served == 0 && c->in_len == 0 && now - c->wait_since < NEWCOMER_GRACE_MS)
+		if (c->in_len == 0 && now - c->wait_since < NEWCOMER_GRACE_MS)
 			continue;
 		if (*best == NULL || (int32_t)(c->wait_since - (*best)->wait_since) < 0)
 			*best = c;
@@ -142,7 +164,7 @@ static void tls_step(struct client *c)
 	c->state = C_HEAD;
 	c->deadline = slot_deadline(CONFIG_HEADER_TIMEOUT * 1000u);
 	/* Its request comes now: the newcomer's grace starts again, not at accept. */
-	c->wait_since = port_now_ms();
+	c->wait_since = gw_now;
 	request_read(c);
 }
 
@@ -190,6 +212,8 @@ static void client_start(struct client *c)
 	if (c->tls) {
 		unsigned idx = slot_tls_index(c);
 
+		port_nodelay(c->sock);  /* the handshake's flights are many small sends */
+
 		if (tls_open(idx, c->sock) != PORT_OK) {
 			/* The arena cannot hold another connection: refuse this one cleanly. */
 			LOG_W("TLS connection refused: %s", tls_error_text());
@@ -205,14 +229,28 @@ static void client_start(struct client *c)
 	request_read(c);        /* the head often came with the handshake */
 }
 
+/* Bound to one address (not a wildcard): every connection's local address is the listener's. */
+static int bound_to_one_address(const struct listener *l)
+{
+	for (unsigned i = 0; i < sizeof(l->addr.ip); i++)
+		if (l->addr.ip[i] != 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Take waiting connections while a slot can be had. While connections
- * wait and no slot is free (gw_slots_short, a bit per listener), answers carry
- * "Connection: close" so that slots turn over; the flag clears once the
- * backlog has been seen empty.
+ * wait and no slot is free (gw_slots_short, a bit per listener), answers
+ * carry "Connection: close" so that slots turn over. The flag is set when
+ * the listener is ready and no slot can be had, or when the slots run out
+ * with connections still queued; it clears when the backlog is seen empty
+ * (an accept that finds none, or a wait that does not report the listener).
  */
 static void accept_clients(struct listener *l)
 {
+	/* Asking the stack for the local address costs a system call per connection. */
+	int ask_local = !bound_to_one_address(l);
+
 	/* At most a slot table's worth per turn, so the loop stays fair. */
 	for (unsigned n = 0; accepting && n < l->count; n++) {
 		struct port_addr peer, local;
@@ -221,11 +259,12 @@ static void accept_clients(struct listener *l)
 		int r;
 
 		if (free_client(l) == NULL && reclaimable_client(l) == NULL) {
-			slots_short(l, 1);
+			/* The listener was ready, so someone waits unless we took the last. */
+			slots_short(l, n == 0 || port_accept_queue(l->sock) != 0);
 			return;
 		}
 		/* Accept first: a slot is only taken for a connection that exists. */
-		r = port_accept(l->sock, &s, &peer, &local);
+		r = port_accept(l->sock, &s, &peer, ask_local ? &local : NULL);
 		if (r != PORT_OK) {
 			if (r == PORT_AGAIN)
 				slots_short(l, 0);
@@ -241,7 +280,7 @@ static void accept_clients(struct listener *l)
 		client_init(c, s);
 		c->tls = l->tls;
 		c->peer = peer;
-		c->local = local;
+		c->local = ask_local ? local : l->addr;
 		client_start(c);
 		/* A TLS handshake costs a lot: one per turn keeps the others moving. */
 		if (l->tls)
@@ -293,6 +332,17 @@ static void add_poll(unsigned *n, port_sock s, uint8_t want, int16_t who)
 	(*n)++;
 }
 
+static int is_short(const struct listener *l)
+{
+	return (gw_slots_short >> l->tls) & 1;
+}
+
+/*
+ * The listener is watched while a slot can be had, and while slots are
+ * full but no shortage is known yet: its readiness is how one is learned.
+ * Once known, it is left out until a slot frees (else it would be ready on
+ * every turn and the loop would spin).
+ */
 static unsigned build_pollset(void)
 {
 	unsigned n = 0;
@@ -300,7 +350,7 @@ static unsigned build_pollset(void)
 	for (unsigned i = 0; i < LISTENERS; i++) {
 		const struct listener *l = &listeners[i];
 		if (accepting && l->sock != PORT_SOCK_NONE &&
-		    (free_client(l) != NULL || reclaimable_client(l) != NULL))
+		    (!is_short(l) || free_client(l) != NULL || reclaimable_client(l) != NULL))
 			add_poll(&n, l->sock, PORT_IN, (int16_t)LISTENER_ENTRY(i));
 	}
 	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
@@ -373,7 +423,7 @@ static void client_timeout(struct client *c)
 
 static void run_timers(void)
 {
-	uint32_t now = port_now_ms();
+	uint32_t now = gw_now;
 
 #if GW_TLS_SLOTS > 0
 	tls_tick();     /* TLS's seconds clock across port_now_ms()'s wrap */
@@ -441,8 +491,11 @@ static void client_event(struct client *c, uint8_t got)
 
 void gw_poll(int max_wait_ms)
 {
-	unsigned n = build_pollset();
+	unsigned n;
 	int ready;
+
+	clock_turn();
+	n = build_pollset();
 
 	/* Slots full with newcomers in their grace: look at the listener again soon. */
 	if (accepting && free_client(&listeners[0]) == NULL && max_wait_ms > NEWCOMER_GRACE_MS)
@@ -456,13 +509,19 @@ void gw_poll(int max_wait_ms)
 	if (gw_retry_soon && max_wait_ms > NEWCOMER_GRACE_MS)
 		max_wait_ms = NEWCOMER_GRACE_MS;
 	gw_retry_soon = 0;
-	ready = port_wait(pollset, n, next_timeout(max_wait_ms, port_now_ms()));
+	ready = port_wait(pollset, n, next_timeout(max_wait_ms, gw_now));
+	clock_turn();
 #if GW_TLS_SLOTS > 0
 	if (ready >= 0)
 		ready += mark_tls_readable(pollset, pollmap, n);
 #endif
 
 	unsigned listener_ready = 0;    /* a bit per listener */
+
+	/* A listener watched and not reported: nobody waits there. Listeners come first. */
+	for (unsigned i = 0; ready >= 0 && i < n && IS_LISTENER(pollmap[i]); i++)
+		if (pollset[i].got == 0)
+			slots_short(&listeners[-1 - pollmap[i]], 0);
 
 	/*
 	 * Pooled connections first: one the app closed must be gone before a
@@ -484,7 +543,7 @@ void gw_poll(int max_wait_ms)
 
 		if (got == 0)
 			continue;
-		if (who < 0 && !IS_BACKEND(who))
+		if (IS_LISTENER(who))
 			listener_ready |= 1u << (-1 - who);
 		else if ((who >= 0 ? gw_clients[who].sock : BACKEND_OF(who)->sock) !=
 			 pollset[i].sock)
@@ -528,7 +587,8 @@ int gw_start(const struct route_table *routes, const struct port_addr *addr)
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
 		gw_backends[i].state = B_FREE;
 	member_reset();
-	started_ms = port_now_ms();
+	clock_turn();
+	started_ms = gw_now;
 	r = listen_on(&listeners[0], addr);
 	if (r == 0)
 		accepting = 1;
@@ -588,8 +648,10 @@ static void log_slots_in_use(void)
 
 void gw_drain(uint32_t grace_ms)
 {
-	uint32_t end = slot_deadline(grace_ms);
+	uint32_t end;
 
+	clock_turn();
+	end = slot_deadline(grace_ms);
 	accepting = 0;
 	for (unsigned i = 0; i < LISTENERS; i++) {
 		if (listeners[i].sock != PORT_SOCK_NONE)
@@ -597,7 +659,7 @@ void gw_drain(uint32_t grace_ms)
 		listeners[i].sock = PORT_SOCK_NONE;
 	}
 	LOG_I("stopping: %u requests in flight", busy_clients());
-	while (busy_clients() > 0 && !slot_expired(end, port_now_ms()))
+	while (busy_clients() > 0 && !slot_expired(end, gw_now))
 		gw_poll(GW_POLL_MAX_MS);
 	log_slots_in_use();
 	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
@@ -617,7 +679,7 @@ void gw_get_stats(struct gw_stats *out)
 	*out = gw_counters;
 	out->clients_busy = 0;
 	out->backends_busy = 0;
-	out->uptime_ms = port_now_ms() - started_ms;
+	out->uptime_ms = gw_now - started_ms;
 	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		const struct client *c = &gw_clients[i];
 		if (c->state == C_FREE)

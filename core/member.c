@@ -101,7 +101,7 @@ void member_ok(unsigned m)
 	gw_member_state[m].in_error = 0;
 }
 
-unsigned member_max_conns(const struct route_table *t, unsigned m)
+unsigned member_max_conns(const struct route_table *t, unsigned m, uint32_t now)
 {
 	const struct member_state *st = &gw_member_state[m];
 	unsigned max = t->members[m].params.max;
@@ -110,7 +110,7 @@ unsigned member_max_conns(const struct route_table *t, unsigned m)
 	if (max == 0 || max > CONFIG_BACKEND_SLOTS)
 		max = CONFIG_BACKEND_SLOTS;
 	/* What the app declared caps it too; after ttl= a learned limit lets one more connection try its luck. */
-	if (learned != 0 && (int32_t)(port_now_ms() - st->learned_until) >= 0)
+	if (learned != 0 && (int32_t)(now - st->learned_until) >= 0)
 		learned++;
 	if (st->declared_max != 0 && st->declared_max < max)
 		max = st->declared_max;

@@ -56,6 +56,6 @@ void member_ok(unsigned m);
  * Most connections m may have open: max= (default every backend slot), or
  * fewer when fcgate has learned that the app serves fewer at once.
  */
-unsigned member_max_conns(const struct route_table *t, unsigned m);
+unsigned member_max_conns(const struct route_table *t, unsigned m, uint32_t now);
 
 #endif

@@ -101,7 +101,7 @@ static int try_elsewhere(struct client *c, unsigned status, const char *why)
 		return -1;
 	}
 	LOG_W("member %u: %s; trying another member", c->member, why);
-	m = member_pick(gw_routes, r, port_now_ms());
+	m = member_pick(gw_routes, r, gw_now);
 	if (m < 0) {
 		fail(c, 503, "no usable balancer member");
 		return -1;
@@ -112,7 +112,7 @@ static int try_elsewhere(struct client *c, unsigned status, const char *why)
 
 static void connect_failed(struct client *c, const char *why)
 {
-	member_failed(gw_routes, c->member, port_now_ms());
+	member_failed(gw_routes, c->member, gw_now);
 	if (try_elsewhere(c, 502, why) == 0) {
 		c->state = C_WAIT;
 		proxy_attach(c);
@@ -130,7 +130,7 @@ void proxy_attach(struct client *c)
 			pump_and_arm(c);        /* a pooled connection: send at once */
 		if (r != BACKEND_FAILED)
 			return;                 /* attached, or waits for a slot */
-		member_failed(gw_routes, c->member, port_now_ms());
+		member_failed(gw_routes, c->member, gw_now);
 		if (try_elsewhere(c, 502, "connect failed") < 0)
 			return;
 	}
@@ -141,14 +141,14 @@ static void start_with(struct client *c, int m)
 	c->member = (uint16_t)m;
 	c->attempts = 0;
 	c->state = C_WAIT;
-	c->wait_since = port_now_ms();
+	c->wait_since = gw_now;
 	c->deadline = slot_deadline(CONFIG_BACKEND_TIMEOUT * 1000u);
 	proxy_attach(c);
 }
 
 int proxy_start(struct client *c)
 {
-	int m = member_pick(gw_routes, &gw_routes->routes[c->route], port_now_ms());
+	int m = member_pick(gw_routes, &gw_routes->routes[c->route], gw_now);
 
 	if (m < 0)
 		return 503;     /* every member is in error state: no connect attempt */
@@ -166,7 +166,7 @@ int proxy_ask_authorizer(struct client *c)
 {
 	const struct route *r = &gw_routes->routes[c->route];
 
-	if (!member_usable(gw_routes, (unsigned)r->authorizer, port_now_ms()))
+	if (!member_usable(gw_routes, (unsigned)r->authorizer, gw_now))
 		return 503;
 	c->auth = AUTH_ASKING;
 	c->auth_vars_len = 0;
@@ -918,7 +918,7 @@ static void probe_timeout(struct client *c, struct backend *b)
 	}
 	if (st->learned_max != st->proven)
 		LOG_I("member %u serves %u connections at once; using no more", b->member, st->proven);
-	member_learn_capacity(gw_routes, b->member, st->proven, port_now_ms());
+	member_learn_capacity(gw_routes, b->member, st->proven, gw_now);
 	c->deadline = slot_deadline(b->timeout_ms);
 	backend_close(b);
 	detach(c);

@@ -29,7 +29,7 @@ static void access_log(struct client *c)
 {
 	static char line[CONFIG_LOG_LINE_MAX];
 	char ip[48], date[HTTP_LOG_DATE_LEN + 1] = "-";
-	int64_t now = CONFIG_WALL_CLOCK ? port_wall_clock() : -1;
+	int64_t now = CONFIG_WALL_CLOCK ? gw_wall_clock() : -1;
 	uint64_t sent = c->bytes_out > c->resp_start ? c->bytes_out - c->resp_start : 0;
 	const struct http_request *q = &c->req;
 	size_t n;
@@ -42,7 +42,7 @@ static void access_log(struct client *c)
 	n = log_format(line, sizeof(line) - 1, "%s - - [%s] \"%.*s %.*s HTTP/1.%u\" %u %llu %ums ",
 		       ip, date, (int)q->method.len, q->method.p ? q->method.p : "-",
 		       (int)q->target.len, q->target.p ? q->target.p : "-", q->version_minor,
-		       c->status, (unsigned long long)sent, (unsigned)(port_now_ms() - c->req_start));
+		       c->status, (unsigned long long)sent, (unsigned)(gw_now - c->req_start));
 	if (c->app_status)
 		n += log_format(line + n, sizeof(line) - 1 - n, "app=%u", c->app_status);
 	else
@@ -103,7 +103,7 @@ static const char *date_now(void)
 {
 	static char date[HTTP_DATE_LEN + 1];
 	static int64_t formatted_at = -1;
-	int64_t now = CONFIG_WALL_CLOCK ? port_wall_clock() : -1;
+	int64_t now = CONFIG_WALL_CLOCK ? gw_wall_clock() : -1;
 
 	if (now < 0)
 		return NULL;
@@ -680,12 +680,12 @@ static int request_parse(struct client *c)
 		return 0;
 	if (r < 0) {
 		c->keep_alive = 0;
-		c->req_start = port_now_ms();
+		c->req_start = gw_now;
 		request_respond_error(c, c->req.status, "bad request head");
 		return 1;
 	}
 	c->head_len = (uint32_t)r;
-	c->req_start = port_now_ms();
+	c->req_start = gw_now;
 	request_begin(c);
 	return 1;
 }
@@ -716,6 +716,29 @@ void request_read(struct client *c)
 	}
 }
 
+/*
+ * After a complete answer that ends the connection: can it be closed at
+ * once? Only when nothing more can be on its way from the client, since
+ * closing with unread input sends a reset that can destroy the answer
+ * before the client reads it: the whole request was read, nothing follows
+ * it in in[], and the client said it sends no more (Connection: close, or
+ * HTTP/1.0 without keep-alive), or a read finds nothing there (nginx's
+ * lingering-close heuristic). TLS connections always take the slow way,
+ * behind their close_notify.
+ */
+static int nothing_more_coming(struct client *c)
+{
+	uint8_t probe;
+	long n;
+
+	if (c->tls || c->body_left > 0 || c->in_len > c->head_len)
+		return 0;
+	if (c->head_len > 0 && !http_keep_alive(&c->req))
+		return 1;
+	n = slot_recv(c, &probe, 1);
+	return n == PORT_AGAIN || n == PORT_EOF;
+}
+
 void request_done(struct client *c)
 {
 	access_log(c);
@@ -723,7 +746,10 @@ void request_done(struct client *c)
 		proxy_release(c);
 	slot_file_end(c);
 	if (!c->keep_alive || c->close_after) {
-		request_close(c);
+		if (nothing_more_coming(c))
+			slot_client_close(c);
+		else
+			request_close(c);       /* half-close and drain */
 		return;
 	}
 	if (c->head_len > 0)
@@ -743,7 +769,7 @@ void request_done(struct client *c)
 	c->resp_left = -1;
 	c->route = -1;
 	c->served++;
-	c->wait_since = port_now_ms();
+	c->wait_since = gw_now;
 	c->deadline = slot_deadline(CONFIG_KEEPALIVE_TIMEOUT * 1000u);
 	if (c->in_len > 0)   /* a pipelined request is already here */
 		request_parse(c);

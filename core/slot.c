@@ -27,6 +27,9 @@ long slot_send(struct client *c, const void *buf, size_t len)
 	if (c->tls)
 		return tls_send(slot_tls_index(c), buf, len);
 #endif
+	/* Only a second send can be held back by Nagle (port_nodelay()). */
+	if (c->sends < 2 && c->sends++ == 1)
+		port_nodelay(c->sock);
 	return port_send(c->sock, buf, len);
 }
 
@@ -45,7 +48,7 @@ void slot_client_close(struct client *c)
 
 uint32_t slot_deadline(uint32_t ms)
 {
-	uint32_t d = port_now_ms() + ms;
+	uint32_t d = gw_now + ms;
 	return d ? d : 1;
 }
 

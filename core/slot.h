@@ -43,6 +43,7 @@ struct client {
 	uint16_t member;        /* the backend chosen for this request */
 	uint16_t attempts;      /* members tried for this request */
 	uint8_t readable;       /* poll said readable and a read may give more */
+	uint8_t sends;          /* 0, 1, or 2: more than one send, TCP_NODELAY set */
 	uint32_t deadline;      /* port_now_ms() value; 0: none */
 	uint32_t wait_since;    /* when the slot began to wait: for a head or a backend */
 	uint32_t served;        /* requests answered on this connection */
@@ -144,6 +145,14 @@ extern struct gw_stats gw_counters;
 extern int gw_slots_short;
 /* A connect found no socket free: look at waiting clients again soon. */
 extern int gw_retry_soon;
+/*
+ * port_now_ms() as read once per turn of the loop, after the wait: every
+ * deadline and timestamp of that turn uses it, so a turn costs one clock
+ * read, not one per request or event.
+ */
+extern uint32_t gw_now;
+/* port_wall_clock(), read at most once per turn (for Date fields and logs). */
+int64_t gw_wall_clock(void);
 
 /* Bytes after the request head in in[]: body, then maybe the next request. */
 static inline uint32_t slot_in_after_head(const struct client *c)

@@ -73,12 +73,12 @@ static void put_member(struct json *j, unsigned m)
 		put_str(j, ",");
 		put_text(j, "balancer", route_cstr(gw_routes, b->name), b->name.len);
 	}
-	put_str(j, member_usable(gw_routes, m, port_now_ms()) ? ",\"state\":\"ok\"," : ",\"state\":\"error\",");
+	put_str(j, member_usable(gw_routes, m, gw_now) ? ",\"state\":\"ok\"," : ",\"state\":\"error\",");
 	put_num(j, "busy", st->busy);
 	put_str(j, ",");
 	put_num(j, "connections", st->conns);
 	put_str(j, ",");
-	put_num(j, "max", member_max_conns(gw_routes, m));
+	put_num(j, "max", member_max_conns(gw_routes, m, gw_now));
 	put_str(j, ",");
 	put_num(j, "learned_max", st->learned_max);
 	put_str(j, ",");

@@ -69,6 +69,13 @@ int port_accept(port_sock listener, port_sock *out,
 		struct port_addr *peer, struct port_addr *local);
 
 /*
+ * How many connections wait to be accepted on the listener, or a negative
+ * result when the stack cannot tell. Asked only when the slots have just
+ * run out, to learn whether clients are left waiting.
+ */
+int port_accept_queue(port_sock listener);
+
+/*
  * Start a non-blocking connect. PORT_OK means in progress (or done): wait
  * for PORT_OUT, then port_connect_result() tells how it ended.
  */
@@ -86,6 +93,18 @@ long port_recv(port_sock s, void *buf, size_t len);
 
 /* Bytes accepted (> 0, maybe fewer than len), or PORT_AGAIN / an error. */
 long port_send(port_sock s, const void *buf, size_t len);
+
+/*
+ * Send what is written at once, without waiting for earlier segments to be
+ * acknowledged (TCP_NODELAY). Accepted connections start without it: the
+ * first send on a connection is not held back (Linux's Nagle waits only
+ * while a small segment is unacknowledged), so a connection that is
+ * answered once and closed needs no extra call; the core asks before the
+ * second send. Connections from port_connect() have it from the start. A
+ * stack with the classic Nagle rule, which can hold the tail of even the
+ * first send (lwIP), turns it off at accept, and this call is then free.
+ */
+void port_nodelay(port_sock s);
 
 /* Half-close: no more sends; reads go on until the peer closes. */
 void port_shutdown(port_sock s);

@@ -226,7 +226,8 @@ static void attach(port_sock s, struct tcp_pcb *pcb)
 	tcp_arg(pcb, (void *)(uintptr_t)s);
 	tcp_recv(pcb, on_recv);
 	tcp_err(pcb, on_err);
-	tcp_nagle_disable(pcb);         /* the core writes whole answers */
+	/* lwIP's Nagle can hold the tail of a first send: off from the start. */
+	tcp_nagle_disable(pcb);
 }
 
 static void detach(struct tcp_pcb *pcb)
@@ -323,6 +324,13 @@ int port_local_addr(port_sock s, struct port_addr *out)
 		return PORT_INVALID;
 	addr_from_lwip(&k->pcb->local_ip, k->pcb->local_port, out);
 	return PORT_OK;
+}
+
+int port_accept_queue(port_sock listener)
+{
+	struct sock *l = sock_get(listener);
+
+	return l != NULL && l->kind == K_LISTEN ? (int)l->queue_len : PORT_INVALID;
 }
 
 int port_accept(port_sock listener, port_sock *out,
@@ -476,6 +484,14 @@ long port_send(port_sock s, const void *buf, size_t len)
 	}
 	tcp_output(k->pcb);
 	return (long)len;
+}
+
+void port_nodelay(port_sock s)
+{
+	struct sock *k = sock_get(s);
+
+	if (k != NULL && k->pcb != NULL)
+		tcp_nagle_disable(k->pcb);
 }
 
 void port_shutdown(port_sock s)

@@ -18,7 +18,8 @@
 #include "gw_config.h"
 #include "port.h"
 
-#define POLL_MAX (1 + CONFIG_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS)
+/* Both listeners, every client slot (TLS ones too) and every backend slot. */
+#define POLL_MAX (2 + GW_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS)
 
 static int map_errno(int e)
 {
@@ -92,6 +93,18 @@ static int new_socket(int family)
 		      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 
+/* LISTEN_DEFER_ACCEPT: accept only once the first bytes are in (Linux). */
+static void defer_accept(int fd)
+{
+#if defined(TCP_DEFER_ACCEPT) && CONFIG_LISTEN_DEFER_ACCEPT > 0
+	int secs = CONFIG_LISTEN_DEFER_ACCEPT;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
+#else
+	(void)fd;
+#endif
+}
+
 int port_listen(const struct port_addr *addr, int backlog, port_sock *out)
 {
 	struct sockaddr_storage ss;
@@ -102,6 +115,7 @@ int port_listen(const struct port_addr *addr, int backlog, port_sock *out)
 	if (fd < 0)
 		return map_errno(errno);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	defer_accept(fd);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, backlog) < 0) {
 		int e = errno;
 		close(fd);
@@ -127,19 +141,31 @@ int port_accept(port_sock listener, port_sock *out,
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int one = 1;
 	int fd = accept4(listener, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return map_errno(errno);
-	/* Responses go out in few, complete writes: don't let Nagle hold them. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (peer != NULL)
 		from_sockaddr(&ss, peer);
 	if (local != NULL && port_local_addr(fd, local) != PORT_OK)
 		memset(local, 0, sizeof(*local));
 	*out = fd;
 	return PORT_OK;
+}
+
+int port_accept_queue(port_sock listener)
+{
+#ifdef __linux__
+	/* For a listening socket Linux reports its accept queue's length here. */
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(listener, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+		return (int)ti.tcpi_unacked;
+#else
+	(void)listener;
+#endif
+	return PORT_ERROR;
 }
 
 int port_connect(const struct port_addr *addr, port_sock *out)
@@ -213,6 +239,13 @@ long port_send(port_sock s, const void *buf, size_t len)
 	ssize_t n = send(s, buf, len, MSG_NOSIGNAL);
 
 	return n >= 0 ? (long)n : map_errno(errno);
+}
+
+void port_nodelay(port_sock s)
+{
+	int one = 1;
+
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 void port_shutdown(port_sock s)

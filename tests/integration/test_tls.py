@@ -39,6 +39,7 @@ DOCROOT = "/srv/www/"
 MIB = 1 << 20
 TLS_SLOTS = 16                  # TLS_SLOTS of config/host_defconfig and host-test
 TEST_HEADER_TIMEOUT = 3.0       # HEADER_TIMEOUT of config/host-test_defconfig
+TEST_DEFER_ACCEPT = 3.0         # its LISTEN_DEFER_ACCEPT
 TIMER_SLACK = 2.0
 CLOSE_WITHIN = 5.0              # bad input must be closed on within this
 SETTLE_S = 6.0
@@ -890,10 +891,25 @@ def test_truncated_client_hello_then_silence_times_out(settled):
         s.sendall(hello[:60])
         took, got, _ = wait_closed(s, TEST_HEADER_TIMEOUT + TIMER_SLACK + 2)
     assert TEST_HEADER_TIMEOUT - 0.5 <= took <= TEST_HEADER_TIMEOUT + TIMER_SLACK, took
-    # Silence from the start: the same timeout.
-    with raw_tls(g) as s:
-        took, _, _ = wait_closed(s, TEST_HEADER_TIMEOUT + TIMER_SLACK + 2)
-    assert TEST_HEADER_TIMEOUT - 0.5 <= took <= TEST_HEADER_TIMEOUT + TIMER_SLACK, took
+
+
+def test_silent_connections_take_no_tls_slot(settled):
+    """Silence from the start: the kernel keeps the connection until its
+    first bytes (LISTEN_DEFER_ACCEPT), so more silent connections than TLS
+    slots leave every slot free; once handed over after the defer time, the
+    head timeout closes them."""
+    g = settled
+    silent = [raw_tls(g) for _ in range(TLS_SLOTS + 2)]
+    try:
+        t0 = time.monotonic()
+        all_tls_slots_work(g, tag="silent")
+        assert time.monotonic() - t0 < TEST_HEADER_TIMEOUT, "silent connections held TLS slots"
+        limit = TEST_DEFER_ACCEPT + TEST_HEADER_TIMEOUT + TIMER_SLACK + 2
+        for s in silent:
+            wait_closed(s, limit - (time.monotonic() - t0))
+    finally:
+        for s in silent:
+            s.close()
 
 
 def test_truncated_client_hello_then_close(settled):
