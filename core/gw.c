@@ -581,11 +581,12 @@ int gw_start(const struct route_table *routes, const struct port_addr *addr)
 {
 	int r;
 
+	/*
+	 * The slots start free as zeroed static memory (C_FREE and B_FREE are
+	 * 0), and gw_drain() leaves them free: writing every slot's state here
+	 * would make a page of each resident before it is ever used.
+	 */
 	gw_routes = routes;
-	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++)
-		gw_clients[i].state = C_FREE;
-	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
-		gw_backends[i].state = B_FREE;
 	member_reset();
 	clock_turn();
 	started_ms = gw_now;

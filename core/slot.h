@@ -18,6 +18,13 @@
 #include "port.h"
 #include "route.h"
 
+/* SLOT_PAGE_ALIGN: a buffer that starts a page of its own (see Kconfig). */
+#if CONFIG_SLOT_PAGE_ALIGN > 0
+#define SLOT_PAGE_ALIGNED __attribute__((aligned(CONFIG_SLOT_PAGE_ALIGN)))
+#else
+#define SLOT_PAGE_ALIGNED
+#endif
+
 enum client_state {
 	C_FREE = 0,
 	C_HEAD,         /* reading a request head (or idle keep-alive) */
@@ -83,10 +90,11 @@ struct client {
 	uint64_t file_off;              /* where the next read starts */
 #endif
 	struct http_request req;
+	/* The fields, the first headers and a short path share the slot's first page. */
 	struct http_header headers[CONFIG_HEADER_MAX_COUNT];
 	char path[CONFIG_REQUEST_LINE_MAX];
-	uint8_t in[CONFIG_CLIENT_IN_BUF];
-	uint8_t out[CONFIG_CLIENT_OUT_BUF];
+	uint8_t in[CONFIG_CLIENT_IN_BUF] SLOT_PAGE_ALIGNED;
+	uint8_t out[CONFIG_CLIENT_OUT_BUF] SLOT_PAGE_ALIGNED;
 };
 
 /* The FastCGI authorizer of a route (authorizer=), asked before the route's handler. */
@@ -133,8 +141,8 @@ struct backend {
 	uint32_t out_off, out_len;
 	uint64_t bytes_in;      /* received from the app */
 	uint64_t bytes_out;     /* sent to the app */
-	uint8_t in[CONFIG_BACKEND_IN_BUF];
-	uint8_t out[CONFIG_BACKEND_OUT_BUF];
+	uint8_t in[CONFIG_BACKEND_IN_BUF];        /* starts on the fields' page */
+	uint8_t out[CONFIG_BACKEND_OUT_BUF] SLOT_PAGE_ALIGNED;
 };
 
 extern struct client gw_clients[GW_CLIENT_SLOTS];

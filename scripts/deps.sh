@@ -14,6 +14,7 @@ PKGS=(
 	clang libclang-rt-14-dev
 	qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi
 	openssl testssl.sh
+	musl-tools
 	chromium chromium-driver python3-selenium
 )
 

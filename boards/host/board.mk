@@ -1,10 +1,16 @@
 # Board "host": fcgate as a Linux process on POSIX sockets.
 # SAN=1 builds it with ASan+UBSan (make test does, into build/host-asan).
 CC := gcc
+ifeq ($(CONFIG_HOST_STATIC),y)
+CC := musl-gcc
+endif
 PORT := posix
 BOARD_SRC := boards/host/main.c
 BOARD_CFLAGS := -O2 -g -D_GNU_SOURCE
 BOARD_LDFLAGS :=
+ifeq ($(CONFIG_HOST_STATIC),y)
+BOARD_LDFLAGS := -static
+endif
 ifeq ($(SAN),1)
 BOARD_CFLAGS := -O1 -g -D_GNU_SOURCE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BOARD_LDFLAGS := -fsanitize=address,undefined
