@@ -484,6 +484,26 @@ static int take_headers(struct client *c, struct backend *b)
 }
 
 /* Copy payload to the client, chunk-framed or bounded by Content-Length. */
+/*
+ * Send out[] (the head, a chunk's size line) and body[0..n) (and a chunk's
+ * CRLF) in one write, straight from the backend's buffer; what the socket
+ * does not take is copied into out[], which has room for it.
+ */
+static void send_body_through(struct client *c, const uint8_t *body, uint32_t n)
+{
+	struct port_iov tail[2] = { { body, n }, { "\r\n", 2 } };
+	long sent = slot_send_through(c, tail, c->chunked ? 2 : 1);
+	/* A failed send leaves it all to out[]: the next flush reports the error. */
+	uint32_t done = sent > 0 ? (uint32_t)sent : 0;
+
+	if (done < n) {
+		slot_out_put(c, body + done, n - done);
+		done = n;
+	}
+	if (c->chunked && done < n + 2)
+		slot_out_put(c, "\r\n" + (done - n), n + 2 - done);
+}
+
 static void deliver_body(struct client *c, struct backend *b)
 {
 	uint32_t avail = b->pay_len - b->pay_off;
@@ -503,6 +523,7 @@ static void deliver_body(struct client *c, struct backend *b)
 		if (avail == 0)
 			return;
 	}
+	/* Bounded by out[]'s room, so that what the socket does not take fits there. */
 	if (c->chunked) {
 		if (space <= CHUNK_OVERHEAD)
 			return;
@@ -513,12 +534,10 @@ static void deliver_body(struct client *c, struct backend *b)
 	} else if (avail > space) {
 		avail = (uint32_t)space;
 	}
-	slot_out_put(c, b->in + b->pay_off, avail);
-	if (c->chunked)
-		slot_out_str(c, "\r\n");
 	b->pay_off += avail;
 	if (c->resp_left >= 0)
 		c->resp_left -= avail;
+	send_body_through(c, b->in + b->pay_off - avail, avail);
 }
 
 /* A number in a GET_VALUES_RESULT value; 0 when it is not one. */

@@ -21,16 +21,67 @@ long slot_recv(struct client *c, void *buf, size_t len)
 	return port_recv(c->sock, buf, len);
 }
 
+/* Only a connection's second send can be held back by Nagle (port_nodelay()). */
+static void before_plain_send(struct client *c)
+{
+	if (c->sends < 2 && c->sends++ == 1)
+		port_nodelay(c->sock);
+}
+
 long slot_send(struct client *c, const void *buf, size_t len)
 {
 #if GW_TLS_SLOTS > 0
 	if (c->tls)
 		return tls_send(slot_tls_index(c), buf, len);
 #endif
-	/* Only a second send can be held back by Nagle (port_nodelay()). */
-	if (c->sends < 2 && c->sends++ == 1)
-		port_nodelay(c->sock);
+	before_plain_send(c);
 	return port_send(c->sock, buf, len);
+}
+
+/* Pieces in order, as one write on a plain connection; through TLS one by one. */
+static long slot_sendv(struct client *c, const struct port_iov *iov, unsigned n)
+{
+#if GW_TLS_SLOTS > 0
+	if (c->tls) {
+		long total = 0;
+		for (unsigned i = 0; i < n; i++) {
+			long r = iov[i].len ? tls_send(slot_tls_index(c), iov[i].p, iov[i].len) : 0;
+			if (r < 0)
+				return total > 0 ? total : r;
+			total += r;
+			if ((size_t)r < iov[i].len)
+				break;
+		}
+		return total > 0 ? total : PORT_AGAIN;
+	}
+#endif
+	before_plain_send(c);
+	return port_sendv(c->sock, iov, n);
+}
+
+long slot_send_through(struct client *c, const struct port_iov *tail, unsigned n)
+{
+	struct port_iov iov[PORT_IOV_MAX];
+	uint32_t pending = c->out_len - c->out_off;
+	unsigned k = 0;
+	long sent;
+
+	if (pending > 0)
+		iov[k++] = (struct port_iov){ c->out + c->out_off, pending };
+	for (unsigned i = 0; i < n && k < PORT_IOV_MAX; i++)
+		iov[k++] = tail[i];
+	sent = slot_sendv(c, iov, k);
+	if (sent == PORT_AGAIN)
+		return 0;
+	if (sent < 0)
+		return -1;
+	c->bytes_out += (uint64_t)sent;
+	if ((uint32_t)sent < pending) {
+		c->out_off += (uint32_t)sent;
+		return 0;
+	}
+	c->out_off = c->out_len = 0;
+	return sent - (long)pending;
 }
 
 void slot_client_close(struct client *c)
@@ -128,21 +179,22 @@ static int file_refill(struct client *c)
 
 int slot_flush(struct client *c)
 {
-	if (send_out(c) < 0)
-		return -1;
 #if CONFIG_ROMFS
-	/* out[] is out: a ROM body follows straight from flash. */
-	while (c->out_off == c->out_len && c->rom_left > 0) {
-		long n = slot_send(c, c->rom_body, c->rom_left);
-		if (n == PORT_AGAIN)
-			break;
+	/* A ROM body follows out[] straight from flash, in the same write. */
+	while (c->rom_left > 0) {
+		struct port_iov body = { c->rom_body, c->rom_left };
+		uint32_t pending = c->out_len - c->out_off;
+		long n = slot_send_through(c, &body, 1);
 		if (n < 0)
 			return -1;
 		c->rom_body += n;
 		c->rom_left -= (uint32_t)n;
-		c->bytes_out += (uint64_t)n;
+		if (n == 0 && c->out_len - c->out_off == pending)
+			break;  /* the socket is full */
 	}
 #endif
+	if (send_out(c) < 0)
+		return -1;
 #if CONFIG_DIR_ALIAS
 	/* out[] is out: a file's body goes through it a buffer at a time. */
 	while (c->out_off == c->out_len && c->file_left > 0) {

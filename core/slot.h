@@ -180,6 +180,14 @@ void slot_client_close(struct client *c);
 /* A client's bytes: through TLS on a TLS slot, else straight from the port. */
 long slot_recv(struct client *c, void *buf, size_t len);
 long slot_send(struct client *c, const void *buf, size_t len);
+/*
+ * Send out[]'s pending bytes, then the pieces tail[0..n) (at most
+ * PORT_IOV_MAX - 1), in one write: a body that lives elsewhere (flash, a
+ * backend's buffer) goes out behind its head without being copied into
+ * out[]. Returns how many tail bytes went (0 when the socket is full or
+ * took only part of out[]), or -1 when the connection failed.
+ */
+long slot_send_through(struct client *c, const struct port_iov *tail, unsigned n);
 
 /* Is this one of the TLS slots (they follow the plain slots)? */
 static inline int slot_is_tls_slot(const struct client *c)

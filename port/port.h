@@ -94,6 +94,22 @@ long port_recv(port_sock s, void *buf, size_t len);
 /* Bytes accepted (> 0, maybe fewer than len), or PORT_AGAIN / an error. */
 long port_send(port_sock s, const void *buf, size_t len);
 
+/* One piece of a gathered send. */
+struct port_iov {
+	const void *p;
+	size_t len;
+};
+
+#define PORT_IOV_MAX 4
+
+/*
+ * Send pieces iov[0..n) (n <= PORT_IOV_MAX) in order as one write
+ * (writev): a response head and a body that lives elsewhere go out in one
+ * system call, and the body is not copied behind the head first. Bytes
+ * accepted in all (> 0, maybe fewer than the sum), or PORT_AGAIN / an error.
+ */
+long port_sendv(port_sock s, const struct port_iov *iov, unsigned n);
+
 /*
  * Send what is written at once, without waiting for earlier segments to be
  * acknowledged (TCP_NODELAY). Accepted connections start without it: the

@@ -458,21 +458,26 @@ long port_recv(port_sock s, void *buf, size_t len)
 	return (long)n;
 }
 
-long port_send(port_sock s, const void *buf, size_t len)
+/* The connection a send may queue on, or the error to give. */
+static long send_check(struct sock *k)
 {
-	struct sock *k = sock_get(s);
-	size_t room;
-
 	if (k == NULL || k->kind != K_CONN)
 		return PORT_ERROR;
 	if (k->err != PORT_OK)
 		return k->err == PORT_REFUSED ? PORT_RESET : k->err;
 	if (k->pcb == NULL || (k->flags & F_SHUT))
 		return PORT_ERROR;
-	room = tcp_sndbuf(k->pcb);
+	return PORT_OK;
+}
+
+/* Queue up to len bytes (copied) without sending yet: bytes queued, or PORT_AGAIN. */
+static long queue_write(struct sock *k, const void *buf, size_t len)
+{
+	size_t room = tcp_sndbuf(k->pcb);
+
 	if (tcp_sndqueuelen(k->pcb) >= TCP_SND_QUEUELEN - 1)
 		room = 0;
-	if (room == 0)
+	if (room == 0 || len == 0)
 		return PORT_AGAIN;
 	if (len > room)
 		len = room;
@@ -482,8 +487,36 @@ long port_send(port_sock s, const void *buf, size_t len)
 			return PORT_AGAIN;
 		len /= 2;
 	}
-	tcp_output(k->pcb);
 	return (long)len;
+}
+
+long port_send(port_sock s, const void *buf, size_t len)
+{
+	struct port_iov one = { buf, len };
+
+	return port_sendv(s, &one, 1);
+}
+
+long port_sendv(port_sock s, const struct port_iov *iov, unsigned n)
+{
+	struct sock *k = sock_get(s);
+	long r = send_check(k), total = 0;
+
+	if (r != PORT_OK)
+		return r;
+	for (unsigned i = 0; i < n; i++) {
+		if (iov[i].len == 0)
+			continue;
+		r = queue_write(k, iov[i].p, iov[i].len);
+		if (r > 0)
+			total += r;
+		if (r < 0 || (size_t)r < iov[i].len)
+			break;
+	}
+	if (total == 0)
+		return PORT_AGAIN;
+	tcp_output(k->pcb);     /* the pieces leave together */
+	return total;
 }
 
 void port_nodelay(port_sock s)

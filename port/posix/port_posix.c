@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -239,6 +240,25 @@ long port_send(port_sock s, const void *buf, size_t len)
 	ssize_t n = send(s, buf, len, MSG_NOSIGNAL);
 
 	return n >= 0 ? (long)n : map_errno(errno);
+}
+
+long port_sendv(port_sock s, const struct port_iov *iov, unsigned n)
+{
+	struct iovec v[PORT_IOV_MAX];
+	struct msghdr msg;
+	ssize_t r;
+
+	if (n > PORT_IOV_MAX)
+		return PORT_INVALID;
+	for (unsigned i = 0; i < n; i++) {
+		v[i].iov_base = (void *)(uintptr_t)iov[i].p;
+		v[i].iov_len = iov[i].len;
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = v;
+	msg.msg_iovlen = n;
+	r = sendmsg(s, &msg, MSG_NOSIGNAL);
+	return r >= 0 ? (long)r : map_errno(errno);
 }
 
 void port_nodelay(port_sock s)
