@@ -16,6 +16,27 @@
 
 #define REQUEST_ID 1            /* one request per connection, as every peer does */
 
+/*
+ * The pool: indices of the B_IDLE slots in the order they went idle, the
+ * most recent on top. Taking one looks down from the top for the member,
+ * so with one app it is the top; it never walks the slots themselves,
+ * which lie a page or more apart.
+ */
+static uint16_t pool[CONFIG_BACKEND_SLOTS];
+static unsigned pooled;
+
+static void pool_remove(const struct backend *b)
+{
+	unsigned i = (unsigned)(b - gw_backends), k = 0;
+
+	while (k < pooled && pool[k] != i)
+		k++;
+	if (k == pooled)
+		return;
+	memmove(&pool[k], &pool[k + 1], (pooled - k - 1) * sizeof(pool[0]));
+	pooled--;
+}
+
 static uint32_t or_default(uint32_t ms, uint32_t seconds)
 {
 	return ms ? ms : seconds * 1000u;
@@ -38,6 +59,8 @@ static void backend_drop(struct backend *b, int reset)
 
 	if (b->state == B_FREE)
 		return;
+	if (b->state == B_IDLE)
+		pool_remove(b);
 	if (b->client >= 0 && st->busy > 0)
 		st->busy--;
 	if (st->conns > 0)
@@ -130,34 +153,35 @@ void backend_proven(struct backend *b)
  * probing read is needed here. (A close that lands after the poll is
  * caught by the resend rule for idempotent requests.)
  */
+static struct backend *find_idle(unsigned m)
+{
+	for (unsigned k = pooled; k-- > 0;)
+		if (gw_backends[pool[k]].member == m)
+			return &gw_backends[pool[k]];
+	return NULL;
+}
+
 static struct backend *take_idle(unsigned m)
 {
-	struct backend *best = NULL;
+	struct backend *b = find_idle(m);
 
-	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
-		struct backend *b = &gw_backends[i];
-		if (b->state == B_IDLE && b->member == m &&
-		    (best == NULL || (int32_t)(b->idle_since - best->idle_since) > 0))
-			best = b;
-	}
-	return best;
+	if (b != NULL)
+		pool_remove(b);
+	return b;
 }
 
 /* A free slot, or one freed by closing the longest-idle pooled connection. */
 static struct backend *free_slot(void)
 {
-	struct backend *oldest = NULL;
+	struct backend *oldest;
 
-	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
-		struct backend *b = &gw_backends[i];
-		if (b->state == B_FREE)
-			return b;
-		if (b->state == B_IDLE &&
-		    (oldest == NULL || (int32_t)(b->idle_since - oldest->idle_since) < 0))
-			oldest = b;
-	}
-	if (oldest != NULL)
-		backend_close(oldest);
+	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
+		if (gw_backends[i].state == B_FREE)
+			return &gw_backends[i];
+	if (pooled == 0)
+		return NULL;
+	oldest = &gw_backends[pool[0]];
+	backend_close(oldest);
 	return oldest;
 }
 
@@ -165,9 +189,8 @@ int backend_can_take(const struct client *c)
 {
 	unsigned m = c->member;
 
-	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
-		if (gw_backends[i].state == B_IDLE && gw_backends[i].member == m)
-			return 1;
+	if (find_idle(m) != NULL)
+		return 1;
 	if (gw_member_state[m].conns >= member_max_conns(gw_routes, m, gw_now))
 		return 0;
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++)
@@ -237,6 +260,7 @@ void backend_release(struct backend *b, int reusable)
 		st->busy--;
 	b->client = -1;
 	b->state = B_IDLE;
+	pool[pooled++] = (uint16_t)(b - gw_backends);
 	b->idle_since = gw_now;
 	b->deadline = slot_deadline(member_cfg(b->member)->params.ttl_ms);
 }

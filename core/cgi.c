@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cgi.h"
+#include "copy.h"
 #include "fcgi.h"
 #include "gw_config.h"
 #include "log.h"
@@ -36,12 +37,16 @@ enum meta {
 	META_COUNT
 };
 
-static const char *const meta_names[META_COUNT] = {
-	"GATEWAY_INTERFACE", "SERVER_SOFTWARE", "SERVER_NAME", "SERVER_PORT",
-	"SERVER_ADDR", "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT",
-	"REQUEST_METHOD", "REQUEST_URI", "QUERY_STRING", "SCRIPT_NAME",
-	"PATH_INFO", "DOCUMENT_ROOT", "SCRIPT_FILENAME", "CONTENT_LENGTH",
-	"CONTENT_TYPE", "REQUEST_SCHEME", "HTTPS",
+/* Names with their lengths: written for every request, never measured. */
+#define NAME(s) { s, sizeof(s) - 1 }
+static const struct http_slice meta_names[META_COUNT] = {
+	NAME("GATEWAY_INTERFACE"), NAME("SERVER_SOFTWARE"), NAME("SERVER_NAME"),
+	NAME("SERVER_PORT"), NAME("SERVER_ADDR"), NAME("SERVER_PROTOCOL"),
+	NAME("REMOTE_ADDR"), NAME("REMOTE_PORT"), NAME("REQUEST_METHOD"),
+	NAME("REQUEST_URI"), NAME("QUERY_STRING"), NAME("SCRIPT_NAME"),
+	NAME("PATH_INFO"), NAME("DOCUMENT_ROOT"), NAME("SCRIPT_FILENAME"),
+	NAME("CONTENT_LENGTH"), NAME("CONTENT_TYPE"), NAME("REQUEST_SCHEME"),
+	NAME("HTTPS"),
 };
 
 #define CGI_SCRATCH 48  /* an IPv6 address or a 64-bit number in text */
@@ -55,7 +60,7 @@ static const uint8_t cgi_v4mapped_prefix[CGI_V4MAPPED_PREFIX_LEN] = {
 #define HTTP_PREFIX_LEN 5
 
 struct pair {
-	const char *name;           /* literal name, or NULL for a header */
+	struct http_slice name;     /* literal name, or none (p NULL) for a header */
 	struct http_slice hname;    /* header name, turned into HTTP_NAME */
 	struct http_slice v[2];     /* value parts */
 	int join_header;            /* >= 0: join every field named like this one */
@@ -188,7 +193,8 @@ static int pair_get(const struct cgi_request *cr, unsigned idx, struct pair *p)
 	const struct http_request *req = cr->req;
 	const struct http_header *h;
 
-	memset(p, 0, sizeof(*p));
+	/* Not a memset of the whole pair: its scratch needs no clearing. */
+	p->name = p->hname = p->v[0] = p->v[1] = slice(NULL, 0);
 	p->join_header = -1;
 	if (idx >= META_COUNT) {
 		unsigned i = idx - META_COUNT;
@@ -282,15 +288,14 @@ static size_t pair_value_len(const struct cgi_request *cr, const struct pair *p)
 
 static size_t pair_name_len(const struct pair *p)
 {
-	return p->name ? strlen(p->name) : HTTP_PREFIX_LEN + p->hname.len;
+	return p->name.p ? p->name.len : HTTP_PREFIX_LEN + p->hname.len;
 }
 
 static uint8_t *put_name(uint8_t *dst, const struct pair *p)
 {
-	if (p->name != NULL) {
-		size_t n = strlen(p->name);
-		memcpy(dst, p->name, n);
-		return dst + n;
+	if (p->name.p != NULL) {
+		copy_bytes(dst, p->name.p, p->name.len);
+		return dst + p->name.len;
 	}
 	memcpy(dst, HTTP_PREFIX, HTTP_PREFIX_LEN);
 	dst += HTTP_PREFIX_LEN;
@@ -312,7 +317,7 @@ static uint8_t *put_value(uint8_t *dst, const struct cgi_request *cr, const stru
 	if (p->join_header < 0) {
 		for (int k = 0; k < 2; k++) {
 			if (p->v[k].len) {
-				memcpy(dst, p->v[k].p, p->v[k].len);
+				copy_bytes(dst, p->v[k].p, p->v[k].len);
 				dst += p->v[k].len;
 			}
 		}
@@ -327,7 +332,7 @@ static uint8_t *put_value(uint8_t *dst, const struct cgi_request *cr, const stru
 			dst += 2;
 		}
 		if (h->value.len) {
-			memcpy(dst, h->value.p, h->value.len);
+			copy_bytes(dst, h->value.p, h->value.len);
 			dst += h->value.len;
 		}
 	}
@@ -423,9 +428,33 @@ static size_t format_ipv6(const uint8_t *ip, char *out, size_t cap)
 	return n;
 }
 
+/* Dotted quad, written directly: two of these go into every request's parameters. */
+static size_t format_ipv4(const uint8_t *ip, char *out, size_t cap)
+{
+	char tmp[16];
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = ip[i];
+		if (i > 0)
+			tmp[n++] = '.';
+		if (v >= 100)
+			tmp[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			tmp[n++] = (char)('0' + v / 10 % 10);
+		tmp[n++] = (char)('0' + v % 10);
+	}
+	if (n >= cap)
+		n = cap ? cap - 1 : 0;
+	memcpy(out, tmp, n);
+	if (cap)
+		out[n] = '\0';
+	return n;
+}
+
 size_t cgi_format_ip(const struct port_addr *a, char *out, size_t cap)
 {
 	if (a->family == PORT_AF_INET6)
 		return format_ipv6(a->ip, out, cap);
-	return log_format(out, cap, "%u.%u.%u.%u", a->ip[0], a->ip[1], a->ip[2], a->ip[3]);
+	return format_ipv4(a->ip, out, cap);
 }

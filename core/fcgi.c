@@ -7,6 +7,7 @@
  * both in d->hdr, so it can be fed any split of the stream, down to one
  * byte per call.
  */
+#include "copy.h"
 #include "fcgi.h"
 
 #include <limits.h>
@@ -282,7 +283,7 @@ static int step_header(struct fcgi_decoder *d, const uint8_t *p, size_t avail,
 {
 	size_t n = min_size(FCGI_HEADER_LEN - d->got, avail);
 
-	memcpy(d->hdr + d->got, p, n);
+	copy_bytes(d->hdr + d->got, p, n);
 	d->got = (uint8_t)(d->got + n);
 	*used = n;
 	if (d->got < FCGI_HEADER_LEN)
@@ -326,7 +327,7 @@ static int step_end_body(struct fcgi_decoder *d, const uint8_t *p,
 {
 	size_t n = min_size(END_BODY_LEN - d->got, avail);
 
-	memcpy(d->hdr + d->got, p, n);
+	copy_bytes(d->hdr + d->got, p, n);
 	d->got = (uint8_t)(d->got + n);
 	d->remaining -= (uint32_t)n;
 	*used = n;

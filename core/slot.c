@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "copy.h"
 #include "log.h"
 #include "slot.h"
 #include "tls.h"
@@ -117,7 +118,7 @@ int slot_out_put(struct client *c, const void *p, size_t n)
 {
 	if (n > slot_out_space(c))
 		return -1;
-	memcpy(c->out + c->out_len, p, n);
+	copy_bytes(c->out + c->out_len, p, n);
 	c->out_len += (uint32_t)n;
 	return 0;
 }
