@@ -379,6 +379,17 @@ static char hex_digit(unsigned v)
 	return "0123456789abcdef"[v & 15u];
 }
 
+/* tmp[0..n) into out as a C string, cut to fit cap; its length. */
+static size_t put_text(char *out, size_t cap, const char *tmp, size_t n)
+{
+	if (n >= cap)
+		n = cap ? cap - 1 : 0;
+	memcpy(out, tmp, n);
+	if (cap)
+		out[n] = '\0';
+	return n;
+}
+
 /* RFC 5952: lowercase, leading zeros dropped, longest run (>1) of zero groups as "::". */
 static size_t format_ipv6(const uint8_t *ip, char *out, size_t cap)
 {
@@ -420,12 +431,7 @@ static size_t format_ipv6(const uint8_t *ip, char *out, size_t cap)
 			}
 		}
 	}
-	if (n >= cap)
-		n = cap ? cap - 1 : 0;
-	memcpy(out, tmp, n);
-	if (cap)
-		out[n] = '\0';
-	return n;
+	return put_text(out, cap, tmp, n);
 }
 
 /* Dotted quad, written directly: two of these go into every request's parameters. */
@@ -444,12 +450,7 @@ static size_t format_ipv4(const uint8_t *ip, char *out, size_t cap)
 			tmp[n++] = (char)('0' + v / 10 % 10);
 		tmp[n++] = (char)('0' + v % 10);
 	}
-	if (n >= cap)
-		n = cap ? cap - 1 : 0;
-	memcpy(out, tmp, n);
-	if (cap)
-		out[n] = '\0';
-	return n;
+	return put_text(out, cap, tmp, n);
 }
 
 size_t cgi_format_ip(const struct port_addr *a, char *out, size_t cap)
