@@ -588,7 +588,12 @@ static void refused(struct client *c, struct backend *b)
 	}
 }
 
-/* Decode every raw byte in in[]: STDOUT payload moves down into the payload region. */
+/*
+ * Decode every raw byte in in[]. STDOUT payload joins the payload region:
+ * where none is pending, the region simply starts where the payload lies
+ * (behind its record header); only payload that follows pending payload
+ * is moved down to join it.
+ */
 static int decode_records(struct client *c, struct backend *b)
 {
 	while (b->raw_off < b->in_len && !b->ended) {
@@ -601,7 +606,10 @@ static int decode_records(struct client *c, struct backend *b)
 		}
 		b->raw_off += (uint32_t)n;
 		if (ev.type == FCGI_EV_STDOUT) {
-			memmove(b->in + b->pay_len, ev.data, ev.len);
+			if (b->pay_off == b->pay_len)
+				b->pay_off = b->pay_len = (uint32_t)(ev.data - b->in);
+			else
+				memmove(b->in + b->pay_len, ev.data, ev.len);
 			b->pay_len += (uint32_t)ev.len;
 		} else if (ev.type == FCGI_EV_STDERR) {
 			LOG_W("app stderr: %.*s", (int)(ev.len && ev.data[ev.len - 1] == '\n' ? ev.len - 1 : ev.len),
