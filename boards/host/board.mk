@@ -2,6 +2,9 @@
 # SAN=1 builds it with ASan+UBSan (make test does, into build/host-asan).
 CC := gcc
 ifeq ($(CONFIG_HOST_STATIC),y)
+ifeq ($(shell command -v musl-gcc),)
+$(error HOST_STATIC needs musl-gcc: install Debian's musl-tools (make deps does))
+endif
 CC := musl-gcc
 endif
 PORT := posix

@@ -100,8 +100,10 @@ def ensure_policy_rc():
 
 
 def install_missing():
-    """nginx, lighttpd and wrk from Debian, when missing. Returns notes."""
-    wanted = {"wrk": ["wrk"], "nginx": ["nginx", "nginx-light"], "lighttpd": ["lighttpd"]}
+    """nginx, lighttpd, wrk and musl-gcc (fcgate's release build) from Debian,
+    when missing. Returns notes."""
+    wanted = {"wrk": ["wrk"], "nginx": ["nginx", "nginx-light"], "lighttpd": ["lighttpd"],
+              "musl-gcc": ["musl-tools"]}
     missing = {prog: pkgs for prog, pkgs in wanted.items() if not find_program(prog)}
     if not missing:
         return []
