@@ -483,7 +483,6 @@ static int take_headers(struct client *c, struct backend *b)
 	return 0;
 }
 
-/* Copy payload to the client, chunk-framed or bounded by Content-Length. */
 /*
  * Send out[] (the head, a chunk's size line) and body[0..n) (and a chunk's
  * CRLF) in one write, straight from the backend's buffer; what the socket
@@ -504,6 +503,7 @@ static void send_body_through(struct client *c, const uint8_t *body, uint32_t n)
 		slot_out_put(c, "\r\n" + (done - n), n + 2 - done);
 }
 
+/* Pass payload to the client, chunk-framed or bounded by Content-Length. */
 static void deliver_body(struct client *c, struct backend *b)
 {
 	uint32_t avail = b->pay_len - b->pay_off;

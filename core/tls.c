@@ -77,6 +77,7 @@ struct tls_slot {
 	uint8_t resumed;        /* the handshake took a session ticket */
 	uint8_t got_bytes;      /* anything read yet (plain-HTTP detection) */
 	uint8_t plain_http;     /* the first bytes read look like an HTTP method */
+	uint32_t write_len;     /* a write that met WANT_WRITE: the length its retry must repeat */
 };
 
 static struct tls_slot tls_slots[CONFIG_TLS_SLOTS];
@@ -619,13 +620,31 @@ long tls_send(unsigned idx, const void *buf, size_t len)
 		return PORT_INVALID;
 	if (len == 0)
 		return 0;
+	/*
+	 * A record that met WANT_WRITE is finished by calling again with the
+	 * same length, and mbedTLS then answers that length whatever buffer
+	 * it is given. The caller's unsent bytes still start its buffer, but
+	 * it may have appended more: ask for exactly the pending record, or
+	 * the bytes behind it would be counted as sent and lost.
+	 */
+	if (t->write_len != 0) {
+		len = t->write_len;
+	} else {
+		ret = mbedtls_ssl_get_max_out_record_payload(&t->ssl);
+		if (ret > 0 && len > (size_t)ret)
+			len = (size_t)ret;
+	}
 	ret = mbedtls_ssl_write(&t->ssl, buf, len);
-	if (ret > 0)
+	if (ret > 0) {
+		t->write_len = 0;
 		return ret;
+	}
 	r = tls_result(t, ret, "write");
 	if (r == PORT_EOF)
 		r = PORT_RESET;         /* a send has no end-of-file: the peer is gone */
-	if (r != PORT_AGAIN)
+	if (r == PORT_AGAIN)
+		t->write_len = (uint32_t)len;
+	else
 		t->state = TLS_DEAD;
 	return r;
 }

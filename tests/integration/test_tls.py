@@ -413,12 +413,15 @@ def test_chunked_response_over_tls(tgw):
         assert r.status == 200 and r.framing == "chunked" and len(r.chunk_sizes) >= 2, r
 
 
-def test_large_response_to_a_slow_reader(tgw):
+@pytest.mark.parametrize("query", ["", "&nolen=1"], ids=["length", "chunked"])
+def test_large_response_to_a_slow_reader(tgw, query):
     """The gateway's records wait on a full socket (tls_send AGAIN with a
-    record half sent) and go on intact."""
+    record half sent) and go on intact, also when more bytes (the next
+    chunk's size line, the body behind a head) are queued behind the
+    pending record before it is finished; the connection stays usable."""
     n = 8 * MIB
     with tgw.conn(timeout=30) as c:
-        c.send(build_request("GET", f"/t/bytes?n={n}"))
+        c.send(build_request("GET", f"/t/bytes?n={n}{query}"))
         time.sleep(1.0)
         c.sock.settimeout(30)
         got = bytearray()
@@ -427,7 +430,9 @@ def test_large_response_to_a_slow_reader(tgw):
             time.sleep(0.001)
         c.buf = got
         r = c.read_response()
-    assert r.status == 200 and sha256(r.body) == sha256(pattern_bytes(n))
+        assert r.status == 200 and sha256(r.body) == sha256(pattern_bytes(n))
+        r = c.get("/t/env?after=slow")
+        assert r.status == 200 and env_of(r)["QUERY_STRING"] == "after=slow"
 
 
 def test_502_and_404_keep_the_connection(tgw):
