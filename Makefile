@@ -91,7 +91,7 @@ $(B)/routes.c: $(ROUTE_FILE) $(B)/routegen
 TLS_CERT := $(or $(call unquote,$(CONFIG_TLS_CERT_FILE)),$(B)/certs/cert.pem)
 TLS_KEY := $(or $(call unquote,$(CONFIG_TLS_KEY_FILE)),$(B)/certs/key.pem)
 
-$(B)/certs/cert.pem $(B)/certs/key.pem:
+$(B)/certs/cert.pem $(B)/certs/key.pem &:
 	@echo "TLS: no certificate configured (TLS_CERT_FILE): generating a development pair"
 	bash scripts/certs.sh $(B)/certs
 

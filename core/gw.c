@@ -152,6 +152,8 @@ static void tls_step(struct client *c)
 {
 	int r = tls_handshake(slot_tls_index(c));
 
+	/* A handshake step can take a slow CPU hundreds of ms: deadlines set after it count from now. */
+	clock_turn();
 	if (r == PORT_AGAIN)
 		return;
 	if (r != PORT_OK) {

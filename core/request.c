@@ -724,14 +724,15 @@ void request_read(struct client *c)
  * it in in[], and the client said it sends no more (Connection: close, or
  * HTTP/1.0 without keep-alive), or a read finds nothing there (nginx's
  * lingering-close heuristic). TLS connections always take the slow way,
- * behind their close_notify.
+ * behind their close_notify, and so do errors fcgate answered itself: a
+ * request refused for its framing may have a body still on its way.
  */
-static int nothing_more_coming(struct client *c)
+static int nothing_more_coming(struct client *c, int own_error)
 {
 	uint8_t probe;
 	long n;
 
-	if (c->tls || c->body_left > 0 || c->in_len > c->head_len)
+	if (c->tls || own_error || c->body_left > 0 || c->in_len > c->head_len)
 		return 0;
 	if (c->head_len > 0 && !http_keep_alive(&c->req))
 		return 1;
@@ -741,12 +742,14 @@ static int nothing_more_coming(struct client *c)
 
 void request_done(struct client *c)
 {
-	access_log(c);
+	int own_error = c->status >= 400 && c->app_status == 0;
+
+	access_log(c);          /* clears c->status */
 	if (c->backend >= 0)
 		proxy_release(c);
 	slot_file_end(c);
 	if (!c->keep_alive || c->close_after) {
-		if (nothing_more_coming(c))
+		if (nothing_more_coming(c, own_error))
 			slot_client_close(c);
 		else
 			request_close(c);       /* half-close and drain */
