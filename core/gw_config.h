@@ -45,6 +45,12 @@
 #ifndef CONFIG_TLS_REDIRECT
 #define CONFIG_TLS_REDIRECT 0
 #endif
+#ifndef CONFIG_SLOT_PAGE_ALIGN
+#define CONFIG_SLOT_PAGE_ALIGN 0
+#endif
+#if CONFIG_SLOT_PAGE_ALIGN & (CONFIG_SLOT_PAGE_ALIGN - 1)
+#error "SLOT_PAGE_ALIGN must be 0 or a power of two (the page size, 4096 on Linux)"
+#endif
 
 /* Client slots: CLIENT_SLOTS for plain HTTP, then TLS_SLOTS for HTTPS. */
 #if CONFIG_TLS
