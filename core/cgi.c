@@ -38,7 +38,7 @@ enum meta {
 };
 
 /* Names with their lengths: written for every request, never measured. */
-#define NAME(s) { s, sizeof(s) - 1 }
+#define NAME(s) HTTP_LIT(s)
 static const struct http_slice meta_names[META_COUNT] = {
 	NAME("GATEWAY_INTERFACE"), NAME("SERVER_SOFTWARE"), NAME("SERVER_NAME"),
 	NAME("SERVER_PORT"), NAME("SERVER_ADDR"), NAME("SERVER_PROTOCOL"),
@@ -107,14 +107,14 @@ static int listed_in_connection(const struct http_request *req, struct http_slic
 /* Hop-by-hop fields and those CGI passes another way never become HTTP_*. */
 static int header_is_hidden(const struct http_request *req, struct http_slice name)
 {
-	static const char *const hidden[] = {
-		"Content-Length", "Content-Type", "Connection", "Keep-Alive",
-		"TE", "Transfer-Encoding", "Upgrade", "Proxy-Connection",
-		"Trailer",
-		"Proxy",        /* httpoxy, CVE-2016-5385: never HTTP_PROXY */
+	static const struct http_slice hidden[] = {
+		NAME("Content-Length"), NAME("Content-Type"), NAME("Connection"),
+		NAME("Keep-Alive"), NAME("TE"), NAME("Transfer-Encoding"), NAME("Upgrade"),
+		NAME("Proxy-Connection"), NAME("Trailer"),
+		NAME("Proxy"),  /* httpoxy, CVE-2016-5385: never HTTP_PROXY */
 	};
 	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
-		if (http_slice_eq(name, hidden[i]))
+		if (http_slice_ieq(name, hidden[i].p, hidden[i].len))
 			return 1;
 	return listed_in_connection(req, name);
 }
@@ -152,9 +152,16 @@ static struct http_slice lit(const char *p)
 	return slice(p, strlen(p));
 }
 
+/* v in decimal at the end of buf[0..CGI_SCRATCH). */
 static struct http_slice fmt_u(char *buf, unsigned long long v)
 {
-	return slice(buf, log_format(buf, CGI_SCRATCH, "%llu", v));
+	char *p = buf + CGI_SCRATCH;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return slice(p, (size_t)(buf + CGI_SCRATCH - p));
 }
 
 /* SERVER_NAME: the Host field without its port, else the local address. */

@@ -7,6 +7,7 @@
 #include "cgi_resp.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #define PARSE_NEED_MORE (-2)
 #define PARSE_ERROR (-1)
@@ -109,19 +110,16 @@ static struct http_slice mk_slice(const char *p, size_t len)
  */
 static int next_line(const char *buf, size_t len, size_t *pos, struct line *ln)
 {
-	size_t i;
+	const char *lf = *pos < len ? memchr(buf + *pos, CH_LF, len - *pos) : NULL;
 
-	for (i = *pos; i < len; i++) {
-		if (buf[i] != CH_LF)
-			continue;
-		ln->p = buf + *pos;
-		ln->len = i - *pos;
-		if (ln->len > 0 && ln->p[ln->len - 1] == CH_CR)
-			ln->len--;
-		*pos = i + 1;
-		return 1;
-	}
-	return 0;
+	if (lf == NULL)
+		return 0;
+	ln->p = buf + *pos;
+	ln->len = (size_t)(lf - ln->p);
+	if (ln->len > 0 && ln->p[ln->len - 1] == CH_CR)
+		ln->len--;
+	*pos = (size_t)(lf - buf) + 1;
+	return 1;
 }
 
 /* Split "name:value": the value loses its leading and trailing SP/HTAB. */
@@ -142,28 +140,17 @@ static void split_line(const struct line *ln, struct http_slice *name,
 	*value = mk_slice(ln->p + b, e - b);
 }
 
-static int has_colon(const struct line *ln)
+/*
+ * Does the line start with a field name (1*tchar) and a colon? This
+ * refuses "Name :", obs-fold (leading whitespace) and a line without one.
+ */
+static int has_name(const struct line *ln)
 {
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < ln->len; i++) {
-		if (ln->p[i] == CH_COLON)
-			return 1;
-	}
-	return 0;
-}
-
-static int name_ok(struct http_slice name)
-{
-	uint32_t i;
-
-	if (name.len == 0)
-		return 0;
-	for (i = 0; i < name.len; i++) {
-		if (!is_tchar((unsigned char)name.p[i]))
-			return 0;
-	}
-	return 1;
+	while (i < ln->len && is_tchar((unsigned char)ln->p[i]))
+		i++;
+	return i > 0 && i < ln->len && ln->p[i] == CH_COLON;
 }
 
 /* Field content: anything but controls; HTAB and obs-text are allowed. */
@@ -258,11 +245,10 @@ static int take_line(const struct line *ln, struct cgi_resp *r,
 {
 	struct http_slice name, value;
 
-	if (!has_colon(ln))
+	if (!has_name(ln))
 		return PARSE_ERROR;
 	split_line(ln, &name, &value);
-	/* name_ok also refuses "Name :" and obs-fold (leading whitespace). */
-	if (!name_ok(name) || !value_ok(value))
+	if (!value_ok(value))
 		return PARSE_ERROR;
 	if (name_is(name, "status"))
 		return take_status(value, r, s);

@@ -38,12 +38,6 @@ enum {
 /* Records are padded so the next header is 8-byte aligned (§3.3). */
 #define FCGI_ALIGN 8u
 
-/* Name-value lengths (§3.4): 0..127 in one byte, else 4 bytes, top bit set. */
-#define NV_SHORT_MAX 127u
-#define NV_SHORT_BYTES 1u
-#define NV_LONG_BYTES 4u
-#define NV_LONG_FLAG 0x80u
-
 #define BYTE_MASK 0xffu
 
 /* Decoder states; 0 is "expecting a header" so a zeroed decoder works. */
@@ -104,42 +98,6 @@ uint8_t fcgi_padding(uint16_t content_len)
 	return (uint8_t)((FCGI_ALIGN - content_len % FCGI_ALIGN) % FCGI_ALIGN);
 }
 
-static size_t nv_len_bytes(size_t len)
-{
-	return len <= NV_SHORT_MAX ? NV_SHORT_BYTES : NV_LONG_BYTES;
-}
-
-size_t fcgi_nv_size(size_t name_len, size_t value_len)
-{
-	if (name_len > FCGI_NV_LEN_MAX || value_len > FCGI_NV_LEN_MAX)
-		return 0;
-	return nv_len_bytes(name_len) + nv_len_bytes(value_len) + name_len +
-	       value_len;
-}
-
-static size_t put_nv_len(uint8_t *dst, size_t len)
-{
-	if (len <= NV_SHORT_MAX) {
-		dst[0] = (uint8_t)len;
-		return NV_SHORT_BYTES;
-	}
-	dst[0] = (uint8_t)(((len >> 24) & BYTE_MASK) | NV_LONG_FLAG);
-	dst[1] = (uint8_t)((len >> 16) & BYTE_MASK);
-	dst[2] = (uint8_t)((len >> 8) & BYTE_MASK);
-	dst[3] = (uint8_t)(len & BYTE_MASK);
-	return NV_LONG_BYTES;
-}
-
-size_t fcgi_put_nv_lengths(uint8_t *dst, size_t name_len, size_t value_len)
-{
-	size_t n;
-
-	if (name_len > FCGI_NV_LEN_MAX || value_len > FCGI_NV_LEN_MAX)
-		return 0;
-	n = put_nv_len(dst, name_len);
-	return n + put_nv_len(dst + n, value_len);
-}
-
 void fcgi_decoder_init(struct fcgi_decoder *d, uint16_t request_id)
 {
 	memset(d, 0, sizeof(*d));
@@ -166,16 +124,16 @@ static uint32_t get_be32(const uint8_t *p)
 /* One length field at p; 0 when avail is too short to hold it. */
 static size_t get_nv_len(const uint8_t *p, size_t avail, size_t *len)
 {
-	if (avail < NV_SHORT_BYTES)
+	if (avail < 1)
 		return 0;
-	if (!(p[0] & NV_LONG_FLAG)) {
+	if (!(p[0] & FCGI_NV_LONG_FLAG)) {
 		*len = p[0];
-		return NV_SHORT_BYTES;
+		return 1;
 	}
-	if (avail < NV_LONG_BYTES)
+	if (avail < 4)
 		return 0;
 	*len = get_be32(p) & FCGI_NV_LEN_MAX;  /* the flag is not length */
-	return NV_LONG_BYTES;
+	return 4;
 }
 
 long fcgi_nv_next(const uint8_t *buf, size_t len, struct fcgi_nv *out)

@@ -58,17 +58,56 @@ uint8_t fcgi_padding(uint16_t content_len);
 /* Longest name or value a name-value pair can carry (31-bit length). */
 #define FCGI_NV_LEN_MAX 0x7fffffffu
 
+/* Name-value lengths (§3.4): 0..127 in one byte, else 4 bytes, top bit set. */
+#define FCGI_NV_SHORT_MAX 127u
+#define FCGI_NV_LONG_FLAG 0x80u
+
+/*
+ * The pair functions are inline: some twenty pairs go out per request,
+ * nearly all with one-byte lengths.
+ */
+static inline size_t fcgi_nv_len_bytes(size_t len)
+{
+	return len <= FCGI_NV_SHORT_MAX ? 1 : 4;
+}
+
 /*
  * Bytes a name-value pair takes: 1- or 4-byte lengths plus the data;
  * 0 when a length exceeds FCGI_NV_LEN_MAX (the pair cannot be encoded).
  */
-size_t fcgi_nv_size(size_t name_len, size_t value_len);
+static inline size_t fcgi_nv_size(size_t name_len, size_t value_len)
+{
+	if (name_len > FCGI_NV_LEN_MAX || value_len > FCGI_NV_LEN_MAX)
+		return 0;
+	return fcgi_nv_len_bytes(name_len) + fcgi_nv_len_bytes(value_len) + name_len + value_len;
+}
+
+static inline size_t fcgi_put_nv_len(uint8_t *dst, size_t len)
+{
+	if (len <= FCGI_NV_SHORT_MAX) {
+		dst[0] = (uint8_t)len;
+		return 1;
+	}
+	dst[0] = (uint8_t)((len >> 24) | FCGI_NV_LONG_FLAG);
+	dst[1] = (uint8_t)(len >> 16);
+	dst[2] = (uint8_t)(len >> 8);
+	dst[3] = (uint8_t)len;
+	return 4;
+}
 
 /*
  * Write the two length fields of a pair; returns bytes written (2..8), or
  * 0 (nothing written) when a length exceeds FCGI_NV_LEN_MAX.
  */
-size_t fcgi_put_nv_lengths(uint8_t *dst, size_t name_len, size_t value_len);
+static inline size_t fcgi_put_nv_lengths(uint8_t *dst, size_t name_len, size_t value_len)
+{
+	size_t n;
+
+	if (name_len > FCGI_NV_LEN_MAX || value_len > FCGI_NV_LEN_MAX)
+		return 0;
+	n = fcgi_put_nv_len(dst, name_len);
+	return n + fcgi_put_nv_len(dst + n, value_len);
+}
 
 /* One name-value pair read by fcgi_nv_next(): slices of its buffer. */
 struct fcgi_nv {

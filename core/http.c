@@ -96,12 +96,12 @@ static char ascii_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-static bool mem_ieq(const char *a, const char *b, size_t n)
+int http_mem_ieq(const char *a, const char *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (ascii_lower(a[i]) != ascii_lower(b[i]))
-			return false;
-	return true;
+			return 0;
+	return 1;
 }
 
 static struct http_slice slice(const char *from, const char *to)
@@ -241,7 +241,7 @@ static const char *absolute_path(const char *p, const char *end)
 
 	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
 		size_t n = strlen(schemes[i]);
-		if ((size_t)(end - p) >= n && mem_ieq(p, schemes[i], n))
+		if ((size_t)(end - p) >= n && http_mem_ieq(p, schemes[i], n))
 			a = p + n;
 	}
 	if (a == NULL)
@@ -516,7 +516,7 @@ static void frame_transfer_encoding(struct framing *f, struct http_slice v)
 		const char *t = skip_token(p, end);
 		bool params = false;
 		bool chunked = (size_t)(t - p) == strlen(HTTP_CODING_CHUNKED) &&
-			mem_ieq(p, HTTP_CODING_CHUNKED, (size_t)(t - p));
+			http_mem_ieq(p, HTTP_CODING_CHUNKED, (size_t)(t - p));
 		if (t == p || (p = skip_params(t, end, &params)) == NULL ||
 		    (chunked && params)) {
 			f->te_bad = true;
@@ -617,16 +617,6 @@ int http_keep_alive(const struct http_request *req)
 	if (req->version_minor >= 1)
 		return 1;
 	return (req->flags & HTTP_CONN_KEEPALIVE) != 0;
-}
-
-int http_slice_eq(struct http_slice s, const char *lit)
-{
-	return http_slice_ieq(s, lit, strlen(lit));
-}
-
-int http_slice_ieq(struct http_slice s, const char *p, size_t n)
-{
-	return s.len == n && mem_ieq(s.p, p, n);
 }
 
 const struct http_header *http_find_header(const struct http_request *req,

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define HTTP_NEED_MORE (-2)
 #define HTTP_ERROR (-1)
@@ -19,6 +20,9 @@ struct http_slice {
 	const char *p;
 	uint32_t len;
 };
+
+/* A slice initialiser for a string literal: its length is counted when compiled. */
+#define HTTP_LIT(s) { (s), sizeof(s) - 1 }
 
 struct http_header {
 	struct http_slice name;
@@ -82,10 +86,24 @@ int http_request_framing(struct http_request *req);
 /* Does this request keep the connection open after the response? */
 int http_keep_alive(const struct http_request *req);
 
-/* Case-insensitive compare of a slice with a NUL-terminated string. */
-int http_slice_eq(struct http_slice s, const char *lit);
-/* The same against p[0..n), which needs no NUL. */
-int http_slice_ieq(struct http_slice s, const char *p, size_t n);
+/* Case-insensitive (ASCII) compare of a[0..n) and b[0..n). */
+int http_mem_ieq(const char *a, const char *b, size_t n);
+
+/* Case-insensitive compare of a slice with p[0..n), which needs no NUL. */
+static inline int http_slice_ieq(struct http_slice s, const char *p, size_t n)
+{
+	return s.len == n && http_mem_ieq(s.p, p, n);
+}
+
+/*
+ * The same with a NUL-terminated string. Inline because it is nearly
+ * always given a literal: its length is then known when compiled, and
+ * most names are told apart by length alone, without a call.
+ */
+static inline int http_slice_eq(struct http_slice s, const char *lit)
+{
+	return http_slice_ieq(s, lit, strlen(lit));
+}
 
 /* First header with this name (case-insensitive), or NULL. */
 const struct http_header *http_find_header(const struct http_request *req,

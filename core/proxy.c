@@ -353,12 +353,13 @@ static int send_request(struct backend *b)
 
 static int is_hop_by_hop(struct http_slice name)
 {
-	static const char *const hop[] = {
-		"Status", "Content-Length", "Connection", "Keep-Alive", "Transfer-Encoding",
-		"TE", "Trailer", "Upgrade", "Proxy-Connection",
+	static const struct http_slice hop[] = {
+		HTTP_LIT("Status"), HTTP_LIT("Content-Length"), HTTP_LIT("Connection"),
+		HTTP_LIT("Keep-Alive"), HTTP_LIT("Transfer-Encoding"), HTTP_LIT("TE"),
+		HTTP_LIT("Trailer"), HTTP_LIT("Upgrade"), HTTP_LIT("Proxy-Connection"),
 	};
 	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (http_slice_eq(name, hop[i]))
+		if (http_slice_ieq(name, hop[i].p, hop[i].len))
 			return 1;
 	return 0;
 }
@@ -439,8 +440,11 @@ static int take_headers(struct client *c, struct backend *b)
 {
 	const char *block = (const char *)b->in + b->pay_off;
 	struct cgi_resp resp;
-	long n = cgi_resp_parse(block, b->pay_len - b->pay_off, &resp);
+	long n;
 
+	if (b->pay_len == b->pay_off && !b->ended)
+		return 0;       /* nothing from the app yet */
+	n = cgi_resp_parse(block, b->pay_len - b->pay_off, &resp);
 	if (n == -2) {
 		if (b->ended) {
 			fail(c, 502, "the app sent no CGI header block");

@@ -164,16 +164,19 @@ static int is_set_here(const struct client *c, struct http_slice name)
 /* Drop the head's fields (ours or the app's) that a Header set line replaces. */
 static void drop_replaced_fields(struct client *c)
 {
-	uint8_t *line = memchr(c->out + c->head_at, '\n', c->out_len - c->head_at);
+	uint8_t *line;
 
+	if (gw_routes->header_count == 0)
+		return;
+	line = memchr(c->out + c->head_at, '\n', c->out_len - c->head_at);
 	while (line != NULL && ++line < c->out + c->out_len) {
 		uint8_t *end = memchr(line, '\n', (size_t)(c->out + c->out_len - line));
-		uint8_t *colon = memchr(line, ':', (size_t)(c->out + c->out_len - line));
+		uint8_t *colon = end ? memchr(line, ':', (size_t)(end - line)) : NULL;
 		struct http_slice name = { (const char *)line, colon ? (uint32_t)(colon - line) : 0 };
 
 		if (end == NULL)
 			return;
-		if (colon != NULL && colon < end && is_set_here(c, name)) {
+		if (colon != NULL && is_set_here(c, name)) {
 			size_t n = (size_t)(end + 1 - line);
 			memmove(line, end + 1, (size_t)(c->out + c->out_len - (end + 1)));
 			c->out_len -= (uint32_t)n;

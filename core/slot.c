@@ -123,11 +123,6 @@ int slot_out_put(struct client *c, const void *p, size_t n)
 	return 0;
 }
 
-int slot_out_str(struct client *c, const char *s)
-{
-	return slot_out_put(c, s, strlen(s));
-}
-
 int slot_out_uint(struct client *c, unsigned long long v, unsigned base)
 {
 	char tmp[24];

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cgi.h"
 #include "fcgi.h"
@@ -207,7 +208,11 @@ int slot_expired(uint32_t deadline, uint32_t now);
 
 /* Append to a client's output buffer; -1 when it does not fit (nothing written). */
 int slot_out_put(struct client *c, const void *p, size_t n);
-int slot_out_str(struct client *c, const char *s);
+/* Inline: nearly always a literal, whose length is then known when compiled. */
+static inline int slot_out_str(struct client *c, const char *s)
+{
+	return slot_out_put(c, s, strlen(s));
+}
 int slot_out_uint(struct client *c, unsigned long long v, unsigned base);
 size_t slot_out_space(const struct client *c);
 
