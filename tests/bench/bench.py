@@ -534,7 +534,8 @@ def report(results, floors, gateways, notes):
         % (BENCH_TIME, WARMUP, REPEAT))
     add("")
     add("Floor (tests/bench/relay.c, 64 client + 64 backend connections, 128-byte request, "
-        "200-byte answer): **%s µs CPU per round trip**, %s round trips/s."
+        "200-byte answer, its load waiting in epoll like wrk and the responder): "
+        "**%s µs CPU per round trip**, %s round trips/s."
         % (fmt(fl_us, ".1f"), fmt(fl_rt, ".0f")))
     add("")
     add("errors: non-2xx answers + socket errors (connect, read, write, timeout) as wrk "
