@@ -104,11 +104,6 @@ uint32_t slot_deadline(uint32_t ms)
 	return d ? d : 1;
 }
 
-int slot_expired(uint32_t deadline, uint32_t now)
-{
-	return deadline != 0 && (int32_t)(now - deadline) >= 0;
-}
-
 size_t slot_out_space(const struct client *c)
 {
 	return sizeof(c->out) - c->out_len;

@@ -204,7 +204,12 @@ static inline unsigned slot_tls_index(const struct client *c)
 
 /* A deadline ms from now (never 0, which means "none"). */
 uint32_t slot_deadline(uint32_t ms);
-int slot_expired(uint32_t deadline, uint32_t now);
+
+/* Has a deadline passed? Inline: the timers ask it of every slot on every turn. */
+static inline int slot_expired(uint32_t deadline, uint32_t now)
+{
+	return deadline != 0 && (int32_t)(now - deadline) >= 0;
+}
 
 /* Append to a client's output buffer; -1 when it does not fit (nothing written). */
 int slot_out_put(struct client *c, const void *p, size_t n);
