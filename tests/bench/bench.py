@@ -516,6 +516,29 @@ def cpu_model():
     return "unknown"
 
 
+def paired_ratios(runs, floors):
+    """Each run's CPU per request ÷ the floor measured just before it, in run order."""
+    return [r["cpu_us"] / f["cpu_us"] for r, f in zip(runs, floors)
+            if r.get("cpu_us") and f.get("cpu_us")]
+
+
+def add_paired(add, results, floors, gateways):
+    """GET 128 B against the floor run by run: the machine's speed drifts
+    between runs (the same binary measures ~20 % apart), and a floor and
+    the gateway run right after it share the drift that a ratio of two
+    medians does not."""
+    runs = {g: paired_ratios(results.get(("get128", g), []), floors) for g in gateways}
+    if not floors or not any(runs.values()):
+        return
+    add("")
+    add("GET 128 B ÷ the floor measured just before it, run by run (median in bold):")
+    add("")
+    for g in gateways:
+        if runs[g]:
+            add("- %s: %s → **%.2f**" % (g, ", ".join("%.2f" % x for x in runs[g]),
+                                        statistics.median(runs[g])))
+
+
 def report(results, floors, gateways, notes):
     lines = []
     add = lines.append
@@ -574,6 +597,7 @@ def report(results, floors, gateways, notes):
                 ratio(med(f, "cpu_us"), med(n, "cpu_us")),
                 ratio(med(f, "rss_kib"), med(n, "rss_kib")),
                 ratio(med(f, "cpu_us"), fl_us)))
+    add_paired(add, results, floors, gateways)
     details = []
     for w in WORKLOADS:
         for g in gateways:
