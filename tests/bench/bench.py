@@ -12,7 +12,9 @@ What it does, in order:
   4. for each repeat: measures the relay floor, then for each workload and
      each gateway starts that gateway with its own config under
      build/bench/, warms up, measures one wrk run, reads the gateway's CPU
-     time and peak RSS from /proc, and stops it (by PID);
+     time and peak RSS from /proc, and stops it (by PID); before each
+     gateway's GET 128 B run after the first the floor is measured again,
+     so that every such run has a floor of its own seconds before it;
   5. prints the medians as markdown and writes them to build/bench/results.md.
 
 Gateways run on CPU 0; wrk, the responder and the relay load on CPU 1.
@@ -516,10 +518,9 @@ def cpu_model():
     return "unknown"
 
 
-def paired_ratios(runs, floors):
+def paired_ratios(runs):
     """Each run's CPU per request ÷ the floor measured just before it, in run order."""
-    return [r["cpu_us"] / f["cpu_us"] for r, f in zip(runs, floors)
-            if r.get("cpu_us") and f.get("cpu_us")]
+    return [r["cpu_us"] / r["floor_us"] for r in runs if r.get("cpu_us") and r.get("floor_us")]
 
 
 def add_paired(add, results, floors, gateways):
@@ -527,7 +528,7 @@ def add_paired(add, results, floors, gateways):
     between runs (the same binary measures ~20 % apart), and a floor and
     the gateway run right after it share the drift that a ratio of two
     medians does not."""
-    runs = {g: paired_ratios(results.get(("get128", g), []), floors) for g in gateways}
+    runs = {g: paired_ratios(results.get(("get128", g), [])) for g in gateways}
     if not floors or not any(runs.values()):
         return
     add("")
@@ -650,11 +651,17 @@ def main():
             floors.append(measure_floor())
             for w in WORKLOADS:
                 for g in gateways:
+                    floor = floors[-1] if w[0] == "get128" else None
+                    if floor is not None and g != gateways[0]:
+                        log("bench: run %d of %d: floor again, for %s" % (rep + 1, REPEAT, g))
+                        floor = measure_floor()
                     log("bench: run %d of %d: %s, %s" % (rep + 1, REPEAT, g, w[1]))
                     try:
                         r = measure(Gateway(g, rport), w)
                     except (RuntimeError, subprocess.SubprocessError) as e:
                         r = {"failed": str(e), "errors": None, "alive": False}
+                    if floor is not None:
+                        r["floor_us"] = floor["cpu_us"]
                     results.setdefault((w[0], g), []).append(r)
                     if r.get("errors"):
                         log("bench:   %d errors: %s" % (r["errors"], " ".join(
