@@ -261,7 +261,6 @@ void backend_release(struct backend *b, int reusable)
 	b->client = -1;
 	b->state = B_IDLE;
 	pool[pooled++] = (uint16_t)(b - gw_backends);
-	b->idle_since = gw_now;
 	b->deadline = slot_deadline(member_cfg(b->member)->params.ttl_ms);
 }
 

@@ -38,15 +38,14 @@ enum meta {
 };
 
 /* Names with their lengths: written for every request, never measured. */
-#define NAME(s) HTTP_LIT(s)
 static const struct http_slice meta_names[META_COUNT] = {
-	NAME("GATEWAY_INTERFACE"), NAME("SERVER_SOFTWARE"), NAME("SERVER_NAME"),
-	NAME("SERVER_PORT"), NAME("SERVER_ADDR"), NAME("SERVER_PROTOCOL"),
-	NAME("REMOTE_ADDR"), NAME("REMOTE_PORT"), NAME("REQUEST_METHOD"),
-	NAME("REQUEST_URI"), NAME("QUERY_STRING"), NAME("SCRIPT_NAME"),
-	NAME("PATH_INFO"), NAME("DOCUMENT_ROOT"), NAME("SCRIPT_FILENAME"),
-	NAME("CONTENT_LENGTH"), NAME("CONTENT_TYPE"), NAME("REQUEST_SCHEME"),
-	NAME("HTTPS"),
+	HTTP_LIT("GATEWAY_INTERFACE"), HTTP_LIT("SERVER_SOFTWARE"), HTTP_LIT("SERVER_NAME"),
+	HTTP_LIT("SERVER_PORT"), HTTP_LIT("SERVER_ADDR"), HTTP_LIT("SERVER_PROTOCOL"),
+	HTTP_LIT("REMOTE_ADDR"), HTTP_LIT("REMOTE_PORT"), HTTP_LIT("REQUEST_METHOD"),
+	HTTP_LIT("REQUEST_URI"), HTTP_LIT("QUERY_STRING"), HTTP_LIT("SCRIPT_NAME"),
+	HTTP_LIT("PATH_INFO"), HTTP_LIT("DOCUMENT_ROOT"), HTTP_LIT("SCRIPT_FILENAME"),
+	HTTP_LIT("CONTENT_LENGTH"), HTTP_LIT("CONTENT_TYPE"), HTTP_LIT("REQUEST_SCHEME"),
+	HTTP_LIT("HTTPS"),
 };
 
 #define CGI_SCRATCH 48  /* an IPv6 address or a 64-bit number in text */
@@ -108,10 +107,10 @@ static int listed_in_connection(const struct http_request *req, struct http_slic
 static int header_is_hidden(const struct http_request *req, struct http_slice name)
 {
 	static const struct http_slice hidden[] = {
-		NAME("Content-Length"), NAME("Content-Type"), NAME("Connection"),
-		NAME("Keep-Alive"), NAME("TE"), NAME("Transfer-Encoding"), NAME("Upgrade"),
-		NAME("Proxy-Connection"), NAME("Trailer"),
-		NAME("Proxy"),  /* httpoxy, CVE-2016-5385: never HTTP_PROXY */
+		HTTP_LIT("Content-Length"), HTTP_LIT("Content-Type"), HTTP_LIT("Connection"),
+		HTTP_LIT("Keep-Alive"), HTTP_LIT("TE"), HTTP_LIT("Transfer-Encoding"), HTTP_LIT("Upgrade"),
+		HTTP_LIT("Proxy-Connection"), HTTP_LIT("Trailer"),
+		HTTP_LIT("Proxy"),  /* httpoxy, CVE-2016-5385: never HTTP_PROXY */
 	};
 	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
 		if (http_slice_ieq(name, hidden[i].p, hidden[i].len))

@@ -68,23 +68,6 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static char lower(char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Case-insensitive compare of a slice with a lower-case literal. */
-static int name_is(struct http_slice s, const char *lit)
-{
-	uint32_t i;
-
-	for (i = 0; i < s.len; i++) {
-		if (lit[i] == '\0' || lower(s.p[i]) != lit[i])
-			return 0;
-	}
-	return lit[i] == '\0';
-}
-
 static int slice_same(struct http_slice a, struct http_slice b)
 {
 	uint32_t i;
@@ -250,11 +233,11 @@ static int take_line(const struct line *ln, struct cgi_resp *r,
 	split_line(ln, &name, &value);
 	if (!value_ok(value))
 		return PARSE_ERROR;
-	if (name_is(name, "status"))
+	if (http_slice_eq(name, "Status"))
 		return take_status(value, r, s);
-	if (name_is(name, "content-length"))
+	if (http_slice_eq(name, "Content-Length"))
 		return take_length(value, r, s);
-	if (name_is(name, "location"))
+	if (http_slice_eq(name, "Location"))
 		r->has_location = 1;
 	return 0;
 }

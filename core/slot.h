@@ -130,7 +130,6 @@ struct backend {
 	int16_t client;
 	uint16_t member;
 	uint32_t deadline;
-	uint32_t idle_since;    /* when it went back to the pool */
 	uint32_t timeout_ms;    /* progress timeout while active */
 	unsigned cursor;        /* next meta-variable to write */
 	struct fcgi_decoder dec;

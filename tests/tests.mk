@@ -18,7 +18,7 @@ $(U)/obj/%.o: core/%.c $(B)/autoconf.h
 MODS_http := http
 MODS_http_chunked := http_chunked
 MODS_fcgi := fcgi
-MODS_cgi_resp := cgi_resp
+MODS_cgi_resp := cgi_resp http
 MODS_route := route route_keys route_acl route_text addr
 MODS_addr := addr
 MODS_cgi := cgi http fcgi log
