@@ -25,13 +25,14 @@
 static uint16_t pool[CONFIG_BACKEND_SLOTS];
 static unsigned pooled;
 
+/* Searched from the top: it is nearly always the most recently pooled one that is taken. */
 static void pool_remove(const struct backend *b)
 {
-	unsigned i = (unsigned)(b - gw_backends), k = 0;
+	unsigned i = (unsigned)(b - gw_backends), k = pooled;
 
-	while (k < pooled && pool[k] != i)
-		k++;
-	if (k == pooled)
+	while (k > 0 && pool[k - 1] != i)
+		k--;
+	if (k-- == 0)
 		return;
 	memmove(&pool[k], &pool[k + 1], (pooled - k - 1) * sizeof(pool[0]));
 	pooled--;

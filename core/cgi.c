@@ -58,26 +58,9 @@ static const uint8_t cgi_v4mapped_prefix[CGI_V4MAPPED_PREFIX_LEN] = {
 #define HTTP_PREFIX "HTTP_"
 #define HTTP_PREFIX_LEN 5
 
-struct pair {
-	struct http_slice name;     /* literal name, or none (p NULL) for a header */
-	struct http_slice hname;    /* header name, turned into HTTP_NAME */
-	struct http_slice v[2];     /* value parts */
-	int join_header;            /* >= 0: join every field named like this one */
-	char scratch[CGI_SCRATCH];
-};
-
 static int same_name(struct http_slice a, struct http_slice b)
 {
-	if (a.len != b.len)
-		return 0;
-	for (uint32_t k = 0; k < a.len; k++) {
-		char x = a.p[k], y = b.p[k];
-		if (x >= 'a' && x <= 'z') x = (char)(x - 32);
-		if (y >= 'a' && y <= 'z') y = (char)(y - 32);
-		if (x != y)
-			return 0;
-	}
-	return 1;
+	return http_slice_ieq(a, b.p, b.len);
 }
 
 /* Is name one of the tokens of a Connection field (RFC 9110 §7.6.1)? */
@@ -113,7 +96,7 @@ static int header_is_hidden(const struct http_request *req, struct http_slice na
 		HTTP_LIT("Proxy"),  /* httpoxy, CVE-2016-5385: never HTTP_PROXY */
 	};
 	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
-		if (http_slice_ieq(name, hidden[i].p, hidden[i].len))
+		if (same_name(name, hidden[i]))
 			return 1;
 	return listed_in_connection(req, name);
 }
@@ -146,10 +129,8 @@ static struct http_slice slice(const char *p, size_t len)
 	return s;
 }
 
-static struct http_slice lit(const char *p)
-{
-	return slice(p, strlen(p));
-}
+/* A literal's slice, its length known when compiled. */
+#define LIT(s) slice((s), sizeof(s) - 1)
 
 /* v in decimal at the end of buf[0..CGI_SCRATCH). */
 static struct http_slice fmt_u(char *buf, unsigned long long v)
@@ -193,156 +174,157 @@ static struct http_slice server_name(const struct cgi_request *cr, char *scratch
 	return slice(scratch, cgi_format_ip(cr->local, scratch, CGI_SCRATCH));
 }
 
-/* Fill pair p for index idx; returns 0 when that index yields no pair. */
-static int pair_get(const struct cgi_request *cr, unsigned idx, struct pair *p)
+/* SCRIPT_FILENAME: DOCUMENT_ROOT joined to the path below the prefix by one '/'. */
+static void script_filename(const struct cgi_request *cr, struct http_slice v[2])
+{
+	const char *rest = cr->path + cr->script_len;
+	uint32_t rest_len = cr->path_len - cr->script_len;
+	uint32_t root_len = cr->docroot_len;
+
+	if (root_len > 0 && cr->docroot[root_len - 1] == '/' && rest_len > 0 && rest[0] == '/')
+		root_len--;
+	v[0] = slice(cr->docroot, root_len);
+	v[1] = slice(rest, rest_len);
+}
+
+/*
+ * The value of meta-variable idx in v[0] then v[1] (scratch holds any
+ * text made for it); 0 when the request has no such variable.
+ */
+static int meta_value(const struct cgi_request *cr, enum meta idx, char *scratch,
+		      struct http_slice v[2])
 {
 	const struct http_request *req = cr->req;
 	const struct http_header *h;
 
-	/* Not a memset of the whole pair: its scratch needs no clearing. */
-	p->name = p->hname = p->v[0] = p->v[1] = slice(NULL, 0);
-	p->join_header = -1;
-	if (idx >= META_COUNT) {
-		unsigned i = idx - META_COUNT;
-		if (!header_is_passed(req, i))
-			return 0;
-		p->hname = req->headers[i].name;
-		p->join_header = (int)i;
-		return 1;
-	}
 	/* FastCGI 1.0 §6.3: an Authorizer gets neither of these. */
 	if (cr->authorizer && (idx == META_CONTENT_LENGTH || idx == META_PATH_INFO ||
 			       idx == META_SCRIPT_NAME))
 		return 0;
-	p->name = meta_names[idx];
-	switch ((enum meta)idx) {
-	case META_GATEWAY_INTERFACE: p->v[0] = lit("CGI/1.1"); break;
+	v[1] = slice(NULL, 0);
+	switch (idx) {
+	case META_GATEWAY_INTERFACE: v[0] = LIT("CGI/1.1"); break;
 	case META_SERVER_SOFTWARE:
-		p->v[0] = lit(CONFIG_SERVER_SOFTWARE[0] ? CONFIG_SERVER_SOFTWARE : "fcgate");
+		v[0] = CONFIG_SERVER_SOFTWARE[0] ? LIT(CONFIG_SERVER_SOFTWARE) : LIT("fcgate");
 		break;
-	case META_SERVER_NAME: p->v[0] = server_name(cr, p->scratch); break;
-	case META_SERVER_PORT: p->v[0] = fmt_u(p->scratch, cr->local->port); break;
-	case META_SERVER_ADDR:
-		p->v[0] = slice(p->scratch, cgi_format_ip(cr->local, p->scratch, CGI_SCRATCH));
-		break;
-	case META_SERVER_PROTOCOL:
-		p->v[0] = lit(req->version_minor ? "HTTP/1.1" : "HTTP/1.0");
-		break;
-	case META_REMOTE_ADDR:
-		p->v[0] = slice(p->scratch, cgi_format_ip(cr->peer, p->scratch, CGI_SCRATCH));
-		break;
-	case META_REMOTE_PORT: p->v[0] = fmt_u(p->scratch, cr->peer->port); break;
-	case META_REQUEST_METHOD: p->v[0] = req->method; break;
-	case META_REQUEST_URI: p->v[0] = req->target; break;
-	case META_QUERY_STRING: p->v[0] = slice(req->query.p ? req->query.p : "", req->query.len); break;
-	case META_SCRIPT_NAME: p->v[0] = slice(cr->path, cr->script_len); break;
-	case META_PATH_INFO:
-		p->v[0] = slice(cr->path + cr->script_len, cr->path_len - cr->script_len);
-		break;
-	case META_DOCUMENT_ROOT: p->v[0] = slice(cr->docroot, cr->docroot_len); break;
-	case META_SCRIPT_FILENAME: {
-		/* DOCUMENT_ROOT joined to the path below the prefix by one '/'. */
-		const char *rest = cr->path + cr->script_len;
-		uint32_t rest_len = cr->path_len - cr->script_len;
-		uint32_t root_len = cr->docroot_len;
-		if (root_len > 0 && cr->docroot[root_len - 1] == '/' && rest_len > 0 && rest[0] == '/')
-			root_len--;
-		p->v[0] = slice(cr->docroot, root_len);
-		p->v[1] = slice(rest, rest_len);
-		break;
-	}
+	case META_SERVER_NAME: v[0] = server_name(cr, scratch); break;
+	case META_SERVER_PORT: v[0] = fmt_u(scratch, cr->local->port); break;
+	case META_SERVER_ADDR: v[0] = slice(scratch, cgi_format_ip(cr->local, scratch, CGI_SCRATCH)); break;
+	case META_SERVER_PROTOCOL: v[0] = req->version_minor ? LIT("HTTP/1.1") : LIT("HTTP/1.0"); break;
+	case META_REMOTE_ADDR: v[0] = slice(scratch, cgi_format_ip(cr->peer, scratch, CGI_SCRATCH)); break;
+	case META_REMOTE_PORT: v[0] = fmt_u(scratch, cr->peer->port); break;
+	case META_REQUEST_METHOD: v[0] = req->method; break;
+	case META_REQUEST_URI: v[0] = req->target; break;
+	case META_QUERY_STRING: v[0] = slice(req->query.p ? req->query.p : "", req->query.len); break;
+	case META_SCRIPT_NAME: v[0] = slice(cr->path, cr->script_len); break;
+	case META_PATH_INFO: v[0] = slice(cr->path + cr->script_len, cr->path_len - cr->script_len); break;
+	case META_DOCUMENT_ROOT: v[0] = slice(cr->docroot, cr->docroot_len); break;
+	case META_SCRIPT_FILENAME: script_filename(cr, v); break;
 	case META_CONTENT_LENGTH:
 		if (req->content_length < 0)
 			return 0;
-		p->v[0] = fmt_u(p->scratch, (unsigned long long)req->content_length);
+		v[0] = fmt_u(scratch, (unsigned long long)req->content_length);
 		break;
 	case META_CONTENT_TYPE:
 		h = http_find_header(req, "Content-Type");
 		if (h == NULL)
 			return 0;
-		p->v[0] = h->value;
+		v[0] = h->value;
 		break;
-	case META_REQUEST_SCHEME: p->v[0] = lit(cr->https ? "https" : "http"); break;
+	case META_REQUEST_SCHEME: v[0] = cr->https ? LIT("https") : LIT("http"); break;
 	case META_HTTPS:
 		/* Apache's and nginx's convention: present, "on", only over TLS. */
 		if (!cr->https)
 			return 0;
-		p->v[0] = lit("on");
+		v[0] = LIT("on");
 		break;
-	case META_COUNT:
+	default:
 		return 0;
 	}
 	return 1;
 }
 
-/* Value length, or for a joined header every field's value and ", ". */
-static size_t pair_value_len(const struct cgi_request *cr, const struct pair *p)
-{
-	size_t n = 0;
-	unsigned count = 0;
+/* What putting one pair did: its bytes, nothing (no such pair), or no room. */
+#define PAIR_NONE 0
+#define PAIR_NO_ROOM (-1)
 
-	if (p->join_header < 0)
-		return (size_t)p->v[0].len + p->v[1].len;
-	for (unsigned i = (unsigned)p->join_header; i < cr->req->header_count; i++) {
-		const struct http_header *h = &cr->req->headers[i];
-		if (!same_name(h->name, p->hname))
+/* Meta-variable idx as a pair at w, if it fits in room. */
+static long put_meta(const struct cgi_request *cr, enum meta idx, uint8_t *w, size_t room)
+{
+	char scratch[CGI_SCRATCH];
+	struct http_slice v[2];
+	struct http_slice name = meta_names[idx];
+	size_t vlen, need;
+
+	if (!meta_value(cr, idx, scratch, v))
+		return PAIR_NONE;
+	vlen = (size_t)v[0].len + v[1].len;
+	/* need 0: a length past FastCGI's 31 bits, which no buffer can carry */
+	need = fcgi_nv_size(name.len, vlen);
+	if (need == 0 || need > room)
+		return PAIR_NO_ROOM;
+	w += fcgi_put_nv_lengths(w, name.len, vlen);
+	copy_bytes(w, name.p, name.len);
+	w += name.len;
+	copy_bytes(w, v[0].p, v[0].len);
+	copy_bytes(w + v[0].len, v[1].p, v[1].len);
+	return (long)need;
+}
+
+/* Every value of the fields named like header i, joined by ", ", at w (w NULL: just measure). */
+static size_t join_values(const struct http_request *req, unsigned i, uint8_t *w)
+{
+	struct http_slice name = req->headers[i].name;
+	size_t n = 0;
+
+	for (; i < req->header_count; i++) {
+		const struct http_header *h = &req->headers[i];
+		if (!same_name(h->name, name))
 			continue;
-		n += h->value.len + (count++ ? 2 : 0);
+		if (n > 0) {
+			if (w)
+				memcpy(w + n, ", ", 2);
+			n += 2;
+		}
+		if (w)
+			copy_bytes(w + n, h->value.p, h->value.len);
+		n += h->value.len;
 	}
 	return n;
 }
 
-static size_t pair_name_len(const struct pair *p)
+/* "HTTP_" and the field name upper-cased, '-' as '_'. */
+static uint8_t *put_cgi_name(uint8_t *w, struct http_slice name)
 {
-	return p->name.p ? p->name.len : HTTP_PREFIX_LEN + p->hname.len;
-}
-
-static uint8_t *put_name(uint8_t *dst, const struct pair *p)
-{
-	if (p->name.p != NULL) {
-		copy_bytes(dst, p->name.p, p->name.len);
-		return dst + p->name.len;
-	}
-	memcpy(dst, HTTP_PREFIX, HTTP_PREFIX_LEN);
-	dst += HTTP_PREFIX_LEN;
-	for (uint32_t k = 0; k < p->hname.len; k++) {
-		char c = p->hname.p[k];
+	memcpy(w, HTTP_PREFIX, HTTP_PREFIX_LEN);
+	w += HTTP_PREFIX_LEN;
+	for (uint32_t k = 0; k < name.len; k++) {
+		char c = name.p[k];
 		if (c >= 'a' && c <= 'z')
 			c = (char)(c - 32);
 		else if (c == '-')
 			c = '_';
-		*dst++ = (uint8_t)c;
+		*w++ = (uint8_t)c;
 	}
-	return dst;
+	return w;
 }
 
-static uint8_t *put_value(uint8_t *dst, const struct cgi_request *cr, const struct pair *p)
+/* Header field i as HTTP_NAME (RFC 3875 §4.1.18) at w, if passed and it fits in room. */
+static long put_header(const struct http_request *req, unsigned i, uint8_t *w, size_t room)
 {
-	unsigned count = 0;
+	size_t nlen, vlen, need;
 
-	if (p->join_header < 0) {
-		for (int k = 0; k < 2; k++) {
-			if (p->v[k].len) {
-				copy_bytes(dst, p->v[k].p, p->v[k].len);
-				dst += p->v[k].len;
-			}
-		}
-		return dst;
-	}
-	for (unsigned i = (unsigned)p->join_header; i < cr->req->header_count; i++) {
-		const struct http_header *h = &cr->req->headers[i];
-		if (!same_name(h->name, p->hname))
-			continue;
-		if (count++) {
-			memcpy(dst, ", ", 2);
-			dst += 2;
-		}
-		if (h->value.len) {
-			copy_bytes(dst, h->value.p, h->value.len);
-			dst += h->value.len;
-		}
-	}
-	return dst;
+	if (!header_is_passed(req, i))
+		return PAIR_NONE;
+	nlen = HTTP_PREFIX_LEN + req->headers[i].name.len;
+	vlen = join_values(req, i, NULL);
+	need = fcgi_nv_size(nlen, vlen);
+	if (need == 0 || need > room)
+		return PAIR_NO_ROOM;
+	w += fcgi_put_nv_lengths(w, nlen, vlen);
+	w = put_cgi_name(w, req->headers[i].name);
+	join_values(req, i, w);
+	return (long)need;
 }
 
 unsigned cgi_params_end(const struct cgi_request *cr)
@@ -353,29 +335,16 @@ unsigned cgi_params_end(const struct cgi_request *cr)
 long cgi_params_write(const struct cgi_request *cr, unsigned *cursor,
 		      uint8_t *dst, size_t cap)
 {
+	unsigned end = cgi_params_end(cr);
 	size_t used = 0;
-	struct pair p;
 
-	for (; *cursor < cgi_params_end(cr); (*cursor)++) {
-		size_t nlen, vlen, need;
-		uint8_t *w;
-
-		if (!pair_get(cr, *cursor, &p))
-			continue;
-		nlen = pair_name_len(&p);
-		vlen = pair_value_len(cr, &p);
-		need = fcgi_nv_size(nlen, vlen);
-		/* need 0: a length past FastCGI's 31 bits, which no buffer can carry */
-		if (need == 0 || need > cap - used) {
-			if (used == 0)
-				return -1;
-			break;
-		}
-		w = dst + used;
-		w += fcgi_put_nv_lengths(w, nlen, vlen);
-		w = put_name(w, &p);
-		w = put_value(w, cr, &p);
-		used = (size_t)(w - dst);
+	for (; *cursor < end; (*cursor)++) {
+		long n = *cursor < META_COUNT ?
+			 put_meta(cr, (enum meta)*cursor, dst + used, cap - used) :
+			 put_header(cr->req, *cursor - META_COUNT, dst + used, cap - used);
+		if (n == PAIR_NO_ROOM)
+			return used == 0 ? -1 : (long)used;
+		used += (size_t)n;
 	}
 	return (long)used;
 }

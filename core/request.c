@@ -98,20 +98,41 @@ static void consume_input(struct client *c, uint32_t n)
 	c->in_len -= n;
 }
 
-/* The Date field value, formatted once a second; NULL without a clock. */
-static const char *date_now(void)
+#define DATE_FIELD "Date: "
+#define DATE_LINE_LEN (sizeof(DATE_FIELD) - 1 + HTTP_DATE_LEN + 2)
+
+/* The whole "Date: ...\r\n" line, formatted once a second; NULL without a clock. */
+static const char *date_line(void)
 {
-	static char date[HTTP_DATE_LEN + 1];
+	static char line[DATE_LINE_LEN + 1] = DATE_FIELD;
 	static int64_t formatted_at = -1;
 	int64_t now = CONFIG_WALL_CLOCK ? gw_wall_clock() : -1;
 
 	if (now < 0)
 		return NULL;
 	if (now != formatted_at) {
-		http_format_date(now, date);
+		http_format_date(now, line + sizeof(DATE_FIELD) - 1);
+		memcpy(line + DATE_LINE_LEN - 2, "\r\n", 3);
 		formatted_at = now;
 	}
-	return date;
+	return line;
+}
+
+/* The status line; "200 OK", nearly every answer, as one piece. */
+static int put_status_line(struct client *c, unsigned status, struct http_slice reason)
+{
+	int r = 0;
+
+	if (status == 200 && reason.len == 0)
+		return slot_out_str(c, "HTTP/1.1 200 OK\r\n");
+	r |= slot_out_str(c, "HTTP/1.1 ");
+	r |= slot_out_uint(c, status, 10);
+	r |= slot_out_str(c, " ");
+	if (reason.len)
+		r |= slot_out_put(c, reason.p, reason.len);
+	else
+		r |= slot_out_str(c, http_reason(status));
+	return r | slot_out_str(c, "\r\n");
 }
 
 /* Does Header set line h apply to this request (global, or under its <Location>)? */
@@ -208,27 +229,17 @@ int request_end_head(struct client *c)
 /* Status line, Date, Server and Connection fields; the caller adds the rest. */
 int request_write_head(struct client *c, unsigned status, struct http_slice reason)
 {
-	const char *date = date_now();
-	int r = 0;
+	const char *date = date_line();
+	int r;
 
 	c->status = (uint16_t)status;
 	c->head_at = c->out_len;
 	/* Connections are waiting for a slot: this one gives its slot up after this answer. */
 	if (gw_slots_short & (1 << slot_is_tls_slot(c)))
 		c->keep_alive = 0;
-	r |= slot_out_str(c, "HTTP/1.1 ");
-	r |= slot_out_uint(c, status, 10);
-	r |= slot_out_str(c, " ");
-	if (reason.len)
-		r |= slot_out_put(c, reason.p, reason.len);
-	else
-		r |= slot_out_str(c, http_reason(status));
-	r |= slot_out_str(c, "\r\n");
-	if (date != NULL) {
-		r |= slot_out_str(c, "Date: ");
-		r |= slot_out_str(c, date);
-		r |= slot_out_str(c, "\r\n");
-	}
+	r = put_status_line(c, status, reason);
+	if (date != NULL)
+		r |= slot_out_put(c, date, DATE_LINE_LEN);
 	if (CONFIG_SERVER_SOFTWARE[0] != '\0')
 		r |= slot_out_str(c, "Server: " CONFIG_SERVER_SOFTWARE "\r\n");
 	if (!c->keep_alive)
