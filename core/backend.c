@@ -74,6 +74,7 @@ static void backend_drop(struct backend *b, int reset)
 		port_close(b->sock);
 	b->state = B_FREE;
 	b->client = -1;
+	gw_touch_backend(b);
 }
 
 void backend_close(struct backend *b)
@@ -112,6 +113,8 @@ static void lend(struct backend *b, struct client *c)
 	c->backend = (int16_t)(b - gw_backends);
 	c->state = C_PROXY;
 	c->deadline = 0;        /* the backend's timers govern from here */
+	gw_touch_backend(b);
+	gw_touch_client(c);
 }
 
 /*
@@ -263,6 +266,7 @@ void backend_release(struct backend *b, int reusable)
 	b->state = B_IDLE;
 	pool[pooled++] = (uint16_t)(b - gw_backends);
 	b->deadline = slot_deadline(member_cfg(b->member)->params.ttl_ms);
+	gw_touch_backend(b);
 }
 
 void backend_idle_event(struct backend *b)

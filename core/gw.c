@@ -1,9 +1,13 @@
 /*
  * gw.c - the event loop: wait for readiness, then step each ready slot.
  *
- * The poll set is rebuilt on every turn from the slots' states; with a few
- * dozen slots that costs less than one system call, and it keeps the
- * interest of every slot in one obvious place (want_client/want_backend).
+ * The poll set is kept from turn to turn, not rebuilt: every slot owns one
+ * entry for good (the listeners first, then the client slots, then the
+ * backend slots), and an entry is worked out again (want_client,
+ * want_backend) only when its slot may have changed: it or its partner
+ * had an event or a timer, or another module touched it
+ * (gw_touch_client, gw_touch_backend). A slot with nothing to wait for
+ * keeps its entry with no socket, which the port skips.
  */
 #include <string.h>
 
@@ -23,12 +27,13 @@
  * reason: its next request is usually on the way.
  */
 #define NEWCOMER_GRACE_MS 50
-/* pollmap: a client slot index, or one of these. */
-#define LISTENER_ENTRY(i) (-1 - (int)(i))
-#define BACKEND_ENTRY(i) (-1 - LISTENERS - (int)(i))
-#define IS_BACKEND(who) ((who) < -LISTENERS)
-#define IS_LISTENER(who) ((who) < 0 && !IS_BACKEND(who))
-#define BACKEND_OF(who) (&gw_backends[-1 - LISTENERS - (who)])
+/* Whose entry is pollset[i]. */
+#define CLIENT_ENTRY(i) (LISTENERS + (unsigned)(i))
+#define BACKEND_ENTRY(i) (LISTENERS + GW_CLIENT_SLOTS + (unsigned)(i))
+#define IS_LISTENER_ENTRY(e) ((e) < LISTENERS)
+#define IS_CLIENT_ENTRY(e) ((e) >= LISTENERS && (e) < BACKEND_ENTRY(0))
+#define CLIENT_OF_ENTRY(e) (&gw_clients[(e) - LISTENERS])
+#define BACKEND_OF_ENTRY(e) (&gw_backends[(e) - BACKEND_ENTRY(0)])
 
 /* A listener and the client slots its connections take: [first, first + count). */
 struct listener {
@@ -46,7 +51,10 @@ static struct listener listeners[LISTENERS] = {
 };
 static int accepting;
 static struct port_poll pollset[POLL_MAX];
-static int16_t pollmap[POLL_MAX];      /* >= 0 client, -1 - i listener i, backends below */
+/* Entries to work out again before the next wait, each listed once. */
+static uint16_t touched[POLL_MAX];
+static uint8_t is_touched[POLL_MAX];
+static unsigned touched_count;
 struct gw_stats gw_counters;
 int gw_slots_short;
 int gw_retry_soon;
@@ -54,6 +62,32 @@ uint32_t gw_now;
 static int64_t wall_now;
 static uint8_t wall_valid;      /* wall_now was read this turn */
 static uint32_t started_ms;
+
+static void touch_entry(unsigned e)
+{
+	if (!is_touched[e]) {
+		is_touched[e] = 1;
+		touched[touched_count++] = (uint16_t)e;
+	}
+}
+
+void gw_touch_client(const struct client *c)
+{
+	touch_entry(CLIENT_ENTRY(c - gw_clients));
+}
+
+void gw_touch_backend(const struct backend *b)
+{
+	touch_entry(BACKEND_ENTRY(b - gw_backends));
+}
+
+/* A client and the backend it has now: an event of one can change the other. */
+static void touch_pair(const struct client *c)
+{
+	gw_touch_client(c);
+	if (c->backend >= 0)
+		gw_touch_backend(&gw_backends[c->backend]);
+}
 
 /* Read the clocks anew: at the start of a turn and after its wait. */
 static void clock_turn(void)
@@ -123,7 +157,9 @@ static struct client *reclaimable_client(const struct listener *l)
  */
 static int still_reclaimable(struct client *c)
 {
+	touch_pair(c);
 	request_read(c);
+	touch_pair(c);
 	return c->state == C_FREE || c->state == C_HEAD;
 }
 
@@ -142,6 +178,7 @@ static struct client *take_client_slot(const struct listener *l)
 		      c->in_len == 0 && c->served > 0 ? "an idle keep-alive" : "a slow",
 		      (unsigned)(c - gw_clients));
 		request_abandon(c);
+		gw_touch_client(c);
 	}
 	return c;
 }
@@ -176,24 +213,30 @@ static int tls_has_input(const struct client *c, uint8_t want)
 	return c->tls && (want & PORT_IN) && tls_pending(slot_tls_index(c)) > 0;
 }
 
+/* TLS slots come after the plain ones. */
+#define TLS_ENTRIES_FROM CLIENT_ENTRY(CONFIG_CLIENT_SLOTS)
+#define TLS_ENTRIES_TO CLIENT_ENTRY(GW_CLIENT_SLOTS)
+
 /* Any such slot in the set? Then the wait must not block. */
-static int tls_readable(const struct port_poll *set, const int16_t *map, unsigned n)
+static int tls_readable(void)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (map[i] >= 0 && tls_has_input(&gw_clients[map[i]], set[i].want))
+	for (unsigned e = TLS_ENTRIES_FROM; e < TLS_ENTRIES_TO; e++)
+		if (pollset[e].sock != PORT_SOCK_NONE && tls_has_input(CLIENT_OF_ENTRY(e), pollset[e].want))
 			return 1;
 	return 0;
 }
 
 /* After the wait: report those slots readable. */
-static int mark_tls_readable(struct port_poll *set, const int16_t *map, unsigned n)
+static int mark_tls_readable(void)
 {
 	int more = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		if (map[i] >= 0 && tls_has_input(&gw_clients[map[i]], set[i].want)) {
-			more += set[i].got == 0;
-			set[i].got |= PORT_IN;
+	for (unsigned e = TLS_ENTRIES_FROM; e < TLS_ENTRIES_TO; e++) {
+		struct port_poll *p = &pollset[e];
+
+		if (p->sock != PORT_SOCK_NONE && tls_has_input(CLIENT_OF_ENTRY(e), p->want)) {
+			more += p->got == 0;
+			p->got |= PORT_IN;
 		}
 	}
 	return more;
@@ -284,6 +327,7 @@ static void accept_clients(struct listener *l)
 		c->peer = peer;
 		c->local = ask_local ? local : l->addr;
 		client_start(c);
+		touch_pair(c);
 		/* A TLS handshake costs a lot: one per turn keeps the others moving. */
 		if (l->tls)
 			return;
@@ -325,13 +369,21 @@ static uint8_t want_backend(const struct backend *b)
 			 (b->in_len < sizeof(b->in) && !b->ended ? PORT_IN : 0));
 }
 
-static void add_poll(unsigned *n, port_sock s, uint8_t want, int16_t who)
+static void set_entry(unsigned e, port_sock s, uint8_t want)
 {
-	pollset[*n].sock = s;
-	pollset[*n].want = want;
-	pollset[*n].got = 0;
-	pollmap[*n] = who;
-	(*n)++;
+	pollset[e].sock = want ? s : PORT_SOCK_NONE;
+	pollset[e].want = want;
+}
+
+static void work_out_entry(unsigned e)
+{
+	if (IS_CLIENT_ENTRY(e)) {
+		const struct client *c = CLIENT_OF_ENTRY(e);
+		set_entry(e, c->sock, c->state != C_FREE ? want_client(c) : 0);
+	} else {
+		const struct backend *b = BACKEND_OF_ENTRY(e);
+		set_entry(e, b->sock, want_backend(b));
+	}
 }
 
 static int is_short(const struct listener *l)
@@ -345,30 +397,44 @@ static int is_short(const struct listener *l)
  * Once known, it is left out until a slot frees (else it would be ready on
  * every turn and the loop would spin).
  */
-static unsigned build_pollset(void)
+static void update_pollset(void)
 {
-	unsigned n = 0;
-
 	for (unsigned i = 0; i < LISTENERS; i++) {
 		const struct listener *l = &listeners[i];
-		if (accepting && l->sock != PORT_SOCK_NONE &&
-		    (!is_short(l) || free_client(l) != NULL || reclaimable_client(l) != NULL))
-			add_poll(&n, l->sock, PORT_IN, (int16_t)LISTENER_ENTRY(i));
+		set_entry(i, l->sock, accepting && l->sock != PORT_SOCK_NONE &&
+			  (!is_short(l) || free_client(l) != NULL || reclaimable_client(l) != NULL) ?
+			  PORT_IN : 0);
 	}
-	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
-		struct client *c = &gw_clients[i];
-		uint8_t w = c->state != C_FREE ? want_client(c) : 0;
-		if (w)
-			add_poll(&n, c->sock, w, (int16_t)i);
+	while (touched_count > 0) {
+		unsigned e = touched[--touched_count];
+		is_touched[e] = 0;
+		work_out_entry(e);
 	}
-	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
-		struct backend *b = &gw_backends[i];
-		uint8_t w = want_backend(b);
-		if (w)
-			add_poll(&n, b->sock, w, (int16_t)BACKEND_ENTRY(i));
-	}
-	return n;
 }
+
+#ifdef __SANITIZE_ADDRESS__
+/*
+ * Sanitizer builds (the test suites) check that no change of interest
+ * went untouched: a missed one would leave a slot waiting for ever.
+ */
+static void check_pollset(void)
+{
+	for (unsigned e = LISTENERS; e < POLL_MAX; e++) {
+		struct port_poll kept = pollset[e];
+
+		work_out_entry(e);
+		if (kept.sock != pollset[e].sock || kept.want != pollset[e].want) {
+			LOG_E("poll entry %u went stale: socket %d want %u, should be %d want %u",
+			      e, kept.sock, kept.want, pollset[e].sock, pollset[e].want);
+			__builtin_trap();
+		}
+	}
+}
+#else
+static void check_pollset(void)
+{
+}
+#endif
 
 /* Milliseconds until the nearest deadline, at most max_ms. */
 static int next_timeout(int max_ms, uint32_t now)
@@ -423,6 +489,18 @@ static void client_timeout(struct client *c)
 	}
 }
 
+static void dispatch_backend_timeout(struct backend *b)
+{
+	struct client *c = b->client >= 0 ? &gw_clients[b->client] : NULL;
+
+	gw_touch_backend(b);
+	if (c != NULL)
+		touch_pair(c);
+	proxy_backend_timeout(b);
+	if (c != NULL)
+		touch_pair(c);
+}
+
 static void run_timers(void)
 {
 	uint32_t now = gw_now;
@@ -432,15 +510,18 @@ static void run_timers(void)
 #endif
 	for (unsigned i = 0; i < GW_CLIENT_SLOTS; i++) {
 		struct client *c = &gw_clients[i];
-		if (c->state != C_FREE && slot_expired(c->deadline, now))
+		if (c->state != C_FREE && slot_expired(c->deadline, now)) {
+			touch_pair(c);
 			client_timeout(c);
+			touch_pair(c);
+		}
 	}
 	for (unsigned i = 0; i < CONFIG_BACKEND_SLOTS; i++) {
 		struct backend *b = &gw_backends[i];
 		if (b->state == B_IDLE && slot_expired(b->deadline, now))
 			backend_close(b);       /* ttl= reached */
 		else if (b->state != B_FREE && slot_expired(b->deadline, now))
-			proxy_backend_timeout(b);
+			dispatch_backend_timeout(b);
 	}
 }
 
@@ -491,39 +572,69 @@ static void client_event(struct client *c, uint8_t got)
 	}
 }
 
+/* An event for a client slot: it and its backend, before and after, may change. */
+static void dispatch_client(struct client *c, uint8_t got)
+{
+	touch_pair(c);
+	client_event(c, got);
+	touch_pair(c);
+}
+
+static void dispatch_backend(struct backend *b, uint8_t got)
+{
+	struct client *c = b->client >= 0 ? &gw_clients[b->client] : NULL;
+
+	/* Pooled ones are read before the rest; one pooled since has no event to take. */
+	if (b->state != B_ACTIVE && b->state != B_CONNECTING)
+		return;
+	gw_touch_backend(b);
+	if (c != NULL)
+		touch_pair(c);
+	proxy_backend_event(b, got);
+	if (c != NULL)
+		touch_pair(c);
+}
+
+/* Did the slot behind entry e change hands this turn? Then its event is stale. */
+static int entry_is_stale(unsigned e)
+{
+	port_sock now = IS_CLIENT_ENTRY(e) ? CLIENT_OF_ENTRY(e)->sock : BACKEND_OF_ENTRY(e)->sock;
+
+	return now != pollset[e].sock;
+}
+
 void gw_poll(int max_wait_ms)
 {
-	unsigned n;
 	int ready;
+	unsigned listener_ready = 0;    /* a bit per listener */
 
 	clock_turn();
-	n = build_pollset();
+	update_pollset();
+	check_pollset();
 
 	/* Slots full with newcomers in their grace: look at the listener again soon. */
 	if (accepting && free_client(&listeners[0]) == NULL && max_wait_ms > NEWCOMER_GRACE_MS)
 		max_wait_ms = NEWCOMER_GRACE_MS;
 #if GW_TLS_SLOTS > 0
 	/* Decrypted bytes wait inside TLS, where poll cannot see them. */
-	if (tls_readable(pollset, pollmap, n) && max_wait_ms > 0)
+	if (tls_readable() && max_wait_ms > 0)
 		max_wait_ms = 0;
 #endif
 	/* A connect had no socket: retry the waiting clients after a short wait. */
 	if (gw_retry_soon && max_wait_ms > NEWCOMER_GRACE_MS)
 		max_wait_ms = NEWCOMER_GRACE_MS;
 	gw_retry_soon = 0;
-	ready = port_wait(pollset, n, next_timeout(max_wait_ms, gw_now));
+	ready = port_wait(pollset, POLL_MAX, next_timeout(max_wait_ms, gw_now));
 	clock_turn();
 #if GW_TLS_SLOTS > 0
 	if (ready >= 0)
-		ready += mark_tls_readable(pollset, pollmap, n);
+		ready += mark_tls_readable();
 #endif
 
-	unsigned listener_ready = 0;    /* a bit per listener */
-
-	/* A listener watched and not reported: nobody waits there. Listeners come first. */
-	for (unsigned i = 0; ready >= 0 && i < n && IS_LISTENER(pollmap[i]); i++)
-		if (pollset[i].got == 0)
-			slots_short(&listeners[-1 - pollmap[i]], 0);
+	/* A listener watched and not reported: nobody waits there. */
+	for (unsigned i = 0; ready >= 0 && i < LISTENERS; i++)
+		if (pollset[i].sock != PORT_SOCK_NONE && pollset[i].got == 0)
+			slots_short(&listeners[i], 0);
 
 	/*
 	 * Pooled connections first: one the app closed must be gone before a
@@ -531,29 +642,26 @@ void gw_poll(int max_wait_ms)
 	 * listener last: a slot whose next request has just arrived must be
 	 * seen busy before a newcomer may take it.
 	 */
-	for (unsigned i = 0; ready > 0 && i < n; i++) {
-		int16_t who = pollmap[i];
-
-		if (pollset[i].got != 0 && IS_BACKEND(who) && BACKEND_OF(who)->state == B_IDLE) {
-			backend_idle_event(BACKEND_OF(who));
-			pollset[i].got = 0;
+	for (unsigned e = BACKEND_ENTRY(0); ready > 0 && e < POLL_MAX; e++) {
+		if (pollset[e].got != 0 && BACKEND_OF_ENTRY(e)->state == B_IDLE) {
+			backend_idle_event(BACKEND_OF_ENTRY(e));
+			pollset[e].got = 0;
 		}
 	}
-	for (unsigned i = 0; ready > 0 && i < n; i++) {
-		int16_t who = pollmap[i];
-		uint8_t got = pollset[i].got;
+	for (unsigned e = 0, seen = 0; ready > 0 && e < POLL_MAX && seen < (unsigned)ready; e++) {
+		uint8_t got = pollset[e].got;
 
 		if (got == 0)
 			continue;
-		if (IS_LISTENER(who))
-			listener_ready |= 1u << (-1 - who);
-		else if ((who >= 0 ? gw_clients[who].sock : BACKEND_OF(who)->sock) !=
-			 pollset[i].sock)
+		seen++;
+		if (IS_LISTENER_ENTRY(e))
+			listener_ready |= 1u << e;
+		else if (entry_is_stale(e))
 			continue;       /* the slot was freed and taken again this round */
-		else if (who >= 0)
-			client_event(&gw_clients[who], got);
-		else if (BACKEND_OF(who)->state == B_ACTIVE || BACKEND_OF(who)->state == B_CONNECTING)
-			proxy_backend_event(BACKEND_OF(who), got);
+		else if (IS_CLIENT_ENTRY(e))
+			dispatch_client(CLIENT_OF_ENTRY(e), got);
+		else
+			dispatch_backend(BACKEND_OF_ENTRY(e), got);
 	}
 	for (unsigned i = 0; i < LISTENERS; i++)
 		if (listener_ready & (1u << i))
@@ -589,6 +697,8 @@ int gw_start(const struct route_table *routes, const struct port_addr *addr)
 	 * would make a page of each resident before it is ever used.
 	 */
 	gw_routes = routes;
+	for (unsigned e = 0; e < POLL_MAX; e++)
+		pollset[e].sock = PORT_SOCK_NONE;
 	member_reset();
 	clock_turn();
 	started_ms = gw_now;
@@ -702,6 +812,6 @@ void gw_get_budget(struct gw_budget *out)
 	out->clients = sizeof(gw_clients);
 	out->backends = sizeof(gw_backends);
 	out->route_table = sizeof(struct route_table);
-	out->poll_set = sizeof(pollset) + sizeof(pollmap);
+	out->poll_set = sizeof(pollset) + sizeof(touched) + sizeof(is_touched);
 	out->total = out->clients + out->backends + out->route_table + out->poll_set;
 }

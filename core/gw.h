@@ -60,8 +60,18 @@ struct gw_budget {
 	size_t clients;         /* all client slots */
 	size_t backends;        /* all backend slots */
 	size_t route_table;     /* one route table */
-	size_t poll_set;        /* the poll set and its map */
+	size_t poll_set;        /* the poll set and its list of entries to work out again */
 	size_t total;
 };
 void gw_get_budget(struct gw_budget *out);
+
+/*
+ * A slot's poll interest may have changed outside its own events (a
+ * backend lent, pooled or closed; a waiting client given a backend): its
+ * poll entry is worked out again before the next wait.
+ */
+struct client;
+struct backend;
+void gw_touch_client(const struct client *c);
+void gw_touch_backend(const struct backend *b);
 #endif

@@ -124,6 +124,7 @@ static void pump_and_arm(struct client *c);
 /* Give a waiting client a connection to its member: pooled or new. */
 void proxy_attach(struct client *c)
 {
+	gw_touch_client(c);     /* called for waiting clients too, not only in their events */
 	while (c->state == C_WAIT) {
 		int r = backend_take(c);
 		if (r == BACKEND_GOT && gw_backends[c->backend].state == B_ACTIVE)

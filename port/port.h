@@ -139,7 +139,9 @@ void port_abort(port_sock s);
  * Wait until one of the sockets is ready or timeout_ms passes (-1: no
  * limit). Fills each entry's got; returns how many are ready (0 on
  * timeout) or a negative result. An interrupted wait (a signal on POSIX)
- * returns 0 early.
+ * returns 0 early. An entry whose sock is PORT_SOCK_NONE is skipped (got
+ * 0): the core keeps one entry per slot from call to call, and a port may
+ * keep what it derived from an entry until the entry changes.
  */
 int port_wait(struct port_poll *set, unsigned n, int timeout_ms);
 

@@ -623,7 +623,8 @@ static int mark_ready(struct port_poll *set, unsigned n)
 	int ready = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		set[i].got = readiness(sock_get(set[i].sock), set[i].want);
+		set[i].got = set[i].sock == PORT_SOCK_NONE ? 0 :
+			     readiness(sock_get(set[i].sock), set[i].want);
 		if (set[i].got)
 			ready++;
 	}

@@ -289,29 +289,48 @@ void port_abort(port_sock s)
 	close(s);
 }
 
+/*
+ * The pollfd array is kept like the core's set: an entry is converted
+ * only when its socket or interest changed (a negative fd is skipped by
+ * poll(2), as PORT_SOCK_NONE must be).
+ */
+static short poll_events(uint8_t want)
+{
+	return (short)(((want & PORT_IN) ? POLLIN : 0) | ((want & PORT_OUT) ? POLLOUT : 0) |
+		       ((want & PORT_HUP) ? POLLRDHUP : 0));
+}
+
+static uint8_t port_events(short ev)
+{
+	return (uint8_t)(((ev & POLLIN) ? PORT_IN : 0) | ((ev & POLLOUT) ? PORT_OUT : 0) |
+			 ((ev & POLLRDHUP) ? PORT_HUP : 0) |
+			 ((ev & (POLLERR | POLLHUP | POLLNVAL)) ? PORT_ERR : 0));
+}
+
 int port_wait(struct port_poll *set, unsigned n, int timeout_ms)
 {
 	static struct pollfd pfd[POLL_MAX];
+	static uint8_t kept_want[POLL_MAX];
 	int r;
 
 	if (n > POLL_MAX)
 		return PORT_INVALID;
 	for (unsigned i = 0; i < n; i++) {
+		set[i].got = 0;
+		if (pfd[i].fd == set[i].sock && kept_want[i] == set[i].want)
+			continue;
 		pfd[i].fd = set[i].sock;
-		pfd[i].events = (short)(((set[i].want & PORT_IN) ? POLLIN : 0) |
-					((set[i].want & PORT_OUT) ? POLLOUT : 0) |
-					((set[i].want & PORT_HUP) ? POLLRDHUP : 0));
-		pfd[i].revents = 0;
+		pfd[i].events = poll_events(set[i].want);
+		kept_want[i] = set[i].want;
 	}
 	r = poll(pfd, n, timeout_ms);
 	if (r < 0)
 		return errno == EINTR ? 0 : map_errno(errno);
-	for (unsigned i = 0; i < n; i++) {
-		short ev = pfd[i].revents;
-		set[i].got = (uint8_t)(((ev & POLLIN) ? PORT_IN : 0) |
-				       ((ev & POLLOUT) ? PORT_OUT : 0) |
-				       ((ev & POLLRDHUP) ? PORT_HUP : 0) |
-				       ((ev & (POLLERR | POLLHUP | POLLNVAL)) ? PORT_ERR : 0));
+	for (unsigned i = 0, found = 0; found < (unsigned)r && i < n; i++) {
+		if (pfd[i].revents != 0) {
+			set[i].got = port_events(pfd[i].revents);
+			found++;
+		}
 	}
 	return r;
 }
