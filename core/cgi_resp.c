@@ -7,7 +7,6 @@
 #include "cgi_resp.h"
 
 #include <stdint.h>
-#include <string.h>
 
 #define PARSE_NEED_MORE (-2)
 #define PARSE_ERROR (-1)
@@ -15,10 +14,7 @@
 #define CH_CR '\r'
 #define CH_LF '\n'
 #define CH_SP ' '
-#define CH_HTAB '\t'
 #define CH_COLON ':'
-#define CH_DEL 0x7f     /* a control byte, though above the C0 range */
-#define CH_C0_END 0x20  /* bytes below are C0 controls */
 
 /* Status: three digits, 100..999 (RFC 3875 §6.3.3, RFC 9110 §15). */
 #define STATUS_DIGITS 3u
@@ -31,37 +27,15 @@
 /* Nothing larger is looked at: lengths must fit a long and a slice. */
 #define SCAN_MAX ((size_t)INT32_MAX)
 
-struct line {
-	const char *p;     /* start of the line */
-	size_t len;        /* without its CRLF or LF */
-};
+/* scan_line()'s answers besides PARSE_ERROR and PARSE_NEED_MORE. */
+#define LINE_FIELD 1
+#define LINE_EMPTY 0
 
 struct seen {
 	uint8_t status;
 	uint8_t length;
 	struct http_slice status_value;
 };
-
-/* RFC 9110 §5.6.2 tchar. */
-static int is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '-': case '.': case '^': case '_':
-	case '`': case '|': case '~':
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static int is_ows(char c)
-{
-	return c == CH_SP || c == CH_HTAB;
-}
 
 static int is_digit(char c)
 {
@@ -87,67 +61,68 @@ static struct http_slice mk_slice(const char *p, size_t len)
 	return s;
 }
 
-/*
- * The line at buf[*pos..): 1 with *pos moved past its LF, or 0 when its
- * LF is not in buf[0..len) yet. A CR is only stripped right before LF.
- */
-static int next_line(const char *buf, size_t len, size_t *pos, struct line *ln)
+static const char *skip_ows(const char *p, const char *end)
 {
-	const char *lf = *pos < len ? memchr(buf + *pos, CH_LF, len - *pos) : NULL;
-
-	if (lf == NULL)
-		return 0;
-	ln->p = buf + *pos;
-	ln->len = (size_t)(lf - ln->p);
-	if (ln->len > 0 && ln->p[ln->len - 1] == CH_CR)
-		ln->len--;
-	*pos = (size_t)(lf - buf) + 1;
-	return 1;
+	while (p < end && http_is_ows(*p))
+		p++;
+	return p;
 }
 
-/* Split "name:value": the value loses its leading and trailing SP/HTAB. */
-static void split_line(const struct line *ln, struct http_slice *name,
-		       struct http_slice *value)
+/* Where a value in [b, e) ends without its trailing SP/HTAB. */
+static const char *trim_ows(const char *b, const char *e)
 {
-	size_t colon = 0, b, e;
-
-	while (colon < ln->len && ln->p[colon] != CH_COLON)
-		colon++;
-	*name = mk_slice(ln->p, colon);
-	b = colon < ln->len ? colon + 1 : ln->len;
-	e = ln->len;
-	while (b < e && is_ows(ln->p[b]))
-		b++;
-	while (e > b && is_ows(ln->p[e - 1]))
+	while (e > b && http_is_ows(e[-1]))
 		e--;
-	*value = mk_slice(ln->p + b, e - b);
+	return e;
 }
 
 /*
- * Does the line start with a field name (1*tchar) and a colon? This
- * refuses "Name :", obs-fold (leading whitespace) and a line without one.
+ * A line's scan stopped at p, on a byte the line may not hold there: the
+ * line is invalid once its LF is in, and merely incomplete until then.
  */
-static int has_name(const struct line *ln)
+static int refuse(const char *p, const char *end)
 {
-	size_t i = 0;
-
-	while (i < ln->len && is_tchar((unsigned char)ln->p[i]))
-		i++;
-	return i > 0 && i < ln->len && ln->p[i] == CH_COLON;
+	while (p < end && *p != CH_LF)
+		p++;
+	return p < end ? PARSE_ERROR : PARSE_NEED_MORE;
 }
 
-/* Field content: anything but controls; HTAB and obs-text are allowed. */
-static int value_ok(struct http_slice v)
+/* The line must end at p, with LF or CRLF: then *at goes past it. */
+static int end_line(const char *p, const char *end, const char **at, int line)
 {
-	uint32_t i;
+	if (p < end && *p == CH_CR)
+		p++;
+	if (p == end || *p != CH_LF)
+		return refuse(p, end);
+	*at = p + 1;
+	return line;
+}
 
-	for (i = 0; i < v.len; i++) {
-		unsigned char c = (unsigned char)v.p[i];
+/*
+ * Check and split the line at *at in one pass: 1*tchar, a colon, field
+ * bytes, then LF or CRLF. Returns LINE_FIELD with name and value (trimmed
+ * of SP/HTAB), LINE_EMPTY for the line that ends the block, both with *at
+ * past the line; else PARSE_ERROR or PARSE_NEED_MORE. A space before the
+ * colon (obs-fold's leading whitespace is one too) stops the name short
+ * of it; a control byte or a bare CR stops the value short of its LF.
+ */
+static int scan_line(const char **at, const char *end,
+		     struct http_slice *name, struct http_slice *value)
+{
+	const char *s = *at, *p = s, *b;
 
-		if ((c < CH_C0_END && c != CH_HTAB) || c == CH_DEL)
-			return 0;
-	}
-	return 1;
+	while (p < end && http_is_tchar(*p))
+		p++;
+	if (p == s)
+		return end_line(p, end, at, LINE_EMPTY);
+	if (p == end || *p != CH_COLON)
+		return refuse(p, end);
+	*name = mk_slice(s, (size_t)(p - s));
+	b = p = skip_ows(p + 1, end);
+	while (p < end && http_is_field_byte(*p))
+		p++;
+	*value = mk_slice(b, (size_t)(trim_ows(b, p) - b));
+	return end_line(p, end, at, LINE_FIELD);
 }
 
 /* "404" or "404 Not Found": code in r->status, phrase in r->reason. */
@@ -176,27 +151,6 @@ static int parse_status(struct http_slice v, struct cgi_resp *r)
 	return 0;
 }
 
-/* 1*DIGIT that fits an int64_t; -1 otherwise. */
-static int64_t parse_length(struct http_slice v)
-{
-	int64_t n = 0;
-	uint32_t i;
-
-	if (v.len == 0)
-		return PARSE_ERROR;
-	for (i = 0; i < v.len; i++) {
-		int d;
-
-		if (!is_digit(v.p[i]))
-			return PARSE_ERROR;
-		d = v.p[i] - '0';
-		if (n > (INT64_MAX - d) / DECIMAL_BASE)
-			return PARSE_ERROR;
-		n = n * DECIMAL_BASE + d;
-	}
-	return n;
-}
-
 /*
  * A repeated Status or Content-Length is only tolerated when it says the
  * same thing: two differing ones leave the real answer ambiguous.
@@ -214,25 +168,19 @@ static int take_status(struct http_slice v, struct cgi_resp *r,
 static int take_length(struct http_slice v, struct cgi_resp *r,
 		       struct seen *s)
 {
-	int64_t n = parse_length(v);
+	int64_t n;
 
-	if (n < 0 || (s->length && n != r->content_length))
+	if (http_parse_digits(v.p, v.p + v.len, &n) != v.p + v.len ||
+	    (s->length && n != r->content_length))
 		return PARSE_ERROR;
 	s->length = 1;
 	r->content_length = n;
 	return 0;
 }
 
-static int take_line(const struct line *ln, struct cgi_resp *r,
-		     struct seen *s)
+static int take_field(struct http_slice name, struct http_slice value,
+		      struct cgi_resp *r, struct seen *s)
 {
-	struct http_slice name, value;
-
-	if (!has_name(ln))
-		return PARSE_ERROR;
-	split_line(ln, &name, &value);
-	if (!value_ok(value))
-		return PARSE_ERROR;
 	if (http_slice_eq(name, "Status"))
 		return take_status(value, r, s);
 	if (http_slice_eq(name, "Content-Length"))
@@ -253,34 +201,56 @@ static void resp_init(struct cgi_resp *r)
 long cgi_resp_parse(const char *buf, size_t len, struct cgi_resp *r)
 {
 	struct seen s = { 0, 0, { NULL, 0 } };
-	size_t pos = 0, scan = len < SCAN_MAX ? len : SCAN_MAX;
-	struct line ln;
+	size_t scan = len < SCAN_MAX ? len : SCAN_MAX;
+	const char *p = buf;
+	/* Set by scan_line() for LINE_FIELD; zeroed only for the compiler's sake. */
+	struct http_slice name = { NULL, 0 }, value = name;
+	int rc;
 
 	resp_init(r);
-	while (next_line(buf, scan, &pos, &ln)) {
-		if (ln.len == 0) {
-			if (!s.status && r->has_location)
-				r->status = STATUS_REDIRECT;
-			return (long)pos;
-		}
-		if (take_line(&ln, r, &s) < 0)
+	while ((rc = scan_line(&p, buf + scan, &name, &value)) == LINE_FIELD) {
+		if (take_field(name, value, r, &s) < 0)
 			return PARSE_ERROR;
 	}
+	if (rc == LINE_EMPTY) {
+		if (!s.status && r->has_location)
+			r->status = STATUS_REDIRECT;
+		return (long)(p - buf);
+	}
 	/* Past SCAN_MAX the block could not be described anyway. */
-	return scan < len ? PARSE_ERROR : PARSE_NEED_MORE;
+	return rc == PARSE_NEED_MORE && scan < len ? PARSE_ERROR : rc;
 }
 
+/*
+ * The block was checked, so this only walks it: each line up to the
+ * empty one is "name:value" and its LF, so looking for the colon and
+ * then the LF is enough.
+ */
 int cgi_resp_next(const char *block, size_t len, size_t *pos,
 		  struct http_slice *name, struct http_slice *value)
 {
 	size_t scan = len < SCAN_MAX ? len : SCAN_MAX;
-	size_t at = *pos;
-	struct line ln;
+	const char *end = block + scan, *s, *p, *b, *e;
 
 	/* *pos stays on the empty line, so calling again still says 0. */
-	if (at >= scan || !next_line(block, scan, &at, &ln) || ln.len == 0)
+	if (*pos >= scan)
 		return 0;
-	*pos = at;
-	split_line(&ln, name, value);
+	s = block + *pos;
+	if (*s == CH_CR || *s == CH_LF)
+		return 0;
+	for (p = s; p < end && *p != CH_COLON; p++)
+		;
+	if (p == end)
+		return 0;
+	b = skip_ows(p + 1, end);
+	for (e = b; e < end && *e != CH_LF; e++)
+		;
+	if (e == end)
+		return 0;
+	*pos = (size_t)(e + 1 - block);
+	if (e > b && e[-1] == CH_CR)
+		e--;
+	*name = mk_slice(s, (size_t)(p - s));
+	*value = mk_slice(b, (size_t)(trim_ows(b, e) - b));
 	return 1;
 }

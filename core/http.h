@@ -21,6 +21,39 @@ struct http_slice {
 	uint32_t len;
 };
 
+/*
+ * Byte classes: http_cc[c] holds the classes of byte c. CR, LF, NUL, DEL
+ * and the other controls are in none.
+ */
+#define HTTP_CC_TCHAR  0x01u  /* RFC 9110 §5.6.2 token character */
+#define HTTP_CC_VALUE  0x02u  /* field-vchar, obs-text, SP, HTAB (§5.5) */
+#define HTTP_CC_TARGET 0x04u  /* VCHAR except '#': a fragment is never sent */
+#define HTTP_CC_OWS    0x08u  /* SP, HTAB */
+
+extern const uint8_t http_cc[256];
+
+static inline int http_cc_is(char c, unsigned cls)
+{
+	return (http_cc[(unsigned char)c] & cls) != 0;
+}
+
+/* A byte of a field name or method. */
+static inline int http_is_tchar(char c)
+{
+	return http_cc_is(c, HTTP_CC_TCHAR);
+}
+
+/* A byte a field value may hold: HTAB and obs-text yes, other controls no. */
+static inline int http_is_field_byte(char c)
+{
+	return http_cc_is(c, HTTP_CC_VALUE);
+}
+
+static inline int http_is_ows(char c)
+{
+	return http_cc_is(c, HTTP_CC_OWS);
+}
+
 /* A slice initialiser for a string literal: its length is counted when compiled. */
 #define HTTP_LIT(s) { (s), sizeof(s) - 1 }
 
@@ -104,6 +137,12 @@ static inline int http_slice_eq(struct http_slice s, const char *lit)
 {
 	return http_slice_ieq(s, lit, strlen(lit));
 }
+
+/*
+ * 1*DIGIT from p, short of end, as an int64_t in *n: returns where the
+ * digits stop, or NULL when there are none or they pass INT64_MAX.
+ */
+const char *http_parse_digits(const char *p, const char *end, int64_t *n);
 
 /* First header with this name (case-insensitive), or NULL. */
 const struct http_header *http_find_header(const struct http_request *req,

@@ -59,6 +59,10 @@ static const struct ok_case ok_cases[] = {
 	  "", INT64_MAX, 0 },
 	{ "Content-Length: 5\r\ncontent-length: 5\r\n\r\n", END_OF_BLOCK,
 	  200, "", 5, 0 },
+	{ "Content-Length: 09223372036854775807\r\n\r\n", END_OF_BLOCK, 200,
+	  "", INT64_MAX, 0 },
+	{ "Content-Length: 922337203685477580\r\n\r\n", END_OF_BLOCK, 200,
+	  "", INT64_MAX / 10, 0 },
 	{ "X-Empty:\r\nX-Blank: \t \r\n\r\n", END_OF_BLOCK, 200, "", NONE,
 	  0 },
 	{ "X-Tab: a\tb\r\nX-Colon: a:b::c\r\n\r\n", END_OF_BLOCK, 200, "",
@@ -141,6 +145,13 @@ static const struct bad_case bad_cases[] = {
 	{ "Na\0me: x\r\n\r\n", 12, -1 },
 	{ "\rX: y\r\n\r\n", 0, -1 },
 	{ "\r\r\n", 0, -1 },
+	{ "\r\r\n\r\n", 0, -1 },
+	{ "Na\rme: x\r\n\r\n", 0, -1 },
+	{ "Name\r: x\r\n\r\n", 0, -1 },
+	{ "Name\r\n\r\n", 0, -1 },
+	{ "N\x7fme: x\r\n\r\n", 0, -1 },
+	{ "Name:x\r\n x\r\n\r\n", 0, -1 },
+	{ "A: b\n\r\r\n", 0, -1 },
 	/* values */
 	{ "X: a\x01" "b\r\n\r\n", 0, -1 },
 	{ "X: a\rb\r\n\r\n", 0, -1 },
@@ -148,6 +159,12 @@ static const struct bad_case bad_cases[] = {
 	{ "X: a\x7f\r\n\r\n", 0, -1 },
 	{ "X: a\x1b[31m\r\n\r\n", 0, -1 },
 	{ "X: a\0b\r\n\r\n", 10, -1 },
+	{ "X: a\r\r\n\r\n", 0, -1 },
+	{ "X: \ra\r\n\r\n", 0, -1 },
+	{ "X:\r\r\n\r\n", 0, -1 },
+	{ "X: \x7f\r\n\r\n", 0, -1 },
+	{ "X: a\x1f\r\n\r\n", 0, -1 },
+	{ "X: a\n\x7f\r\n\r\n", 0, -1 },
 	/* Status */
 	{ "Status:\r\n\r\n", 0, -1 },
 	{ "Status: 99\r\n\r\n", 0, -1 },
@@ -174,6 +191,30 @@ static const struct bad_case bad_cases[] = {
 	{ "Content-Length: 5\r\nContent-Length: 6\r\n\r\n", 0, -1 },
 };
 
+/*
+ * A bad line is only judged once its LF is in: the prefixes of a bad
+ * block are incomplete up to some length (at least up to its first LF),
+ * invalid from there on.
+ */
+static void check_prefixes(const char *buf, size_t len, size_t i)
+{
+	const char *lf = memchr(buf, '\n', len);
+	size_t first_lf = lf ? (size_t)(lf - buf) : len, k;
+	struct cgi_resp r;
+	long was = -2, n;
+
+	for (k = 0; k <= len; k++) {
+		n = cgi_resp_parse(buf, k, &r);
+		if (n == -1 && k <= first_lf)
+			fail_msg("case %zu: refused at %zu bytes, before an LF",
+				 i, k);
+		if (n != -1 && (n != -2 || was == -1))
+			fail_msg("case %zu, %zu bytes: returned %ld after %ld",
+				 i, k, n, was);
+		was = n;
+	}
+}
+
 static void test_invalid_and_incomplete(void **state)
 {
 	size_t i;
@@ -192,6 +233,7 @@ static void test_invalid_and_incomplete(void **state)
 		if (n != c->ret)
 			fail_msg("case %zu \"%s\": returned %ld, want %ld", i,
 				 c->in, n, c->ret);
+		check_prefixes(buf, len, i);
 		free(buf);
 	}
 }
@@ -265,17 +307,29 @@ static void test_iteration_empty_block(void **state)
 /* Iterating over more than the block stops at its empty line. */
 static void test_iteration_stops_at_empty_line(void **state)
 {
-	static const char text[] = "A: 1\n\nB: 2\n\n";
+	static const char *const texts[] = {
+		"A: 1\n\nB: 2\n\n",
+		"A: 1\n\nbody without a line end",
+		"A: 1\r\n\r\nB: 2",
+	};
 	struct http_slice name, value;
-	size_t pos = 0;
+	size_t i;
 
 	(void)state;
-	assert_int_equal(cgi_resp_next(text, sizeof(text) - 1, &pos, &name,
-				       &value), 1);
-	assert_int_equal(cgi_resp_next(text, sizeof(text) - 1, &pos, &name,
-				       &value), 0);
-	assert_int_equal(cgi_resp_next(text, sizeof(text) - 1, &pos, &name,
-				       &value), 0);
+	for (i = 0; i < ARRAY_LEN(texts); i++) {
+		size_t len = strlen(texts[i]), pos = 0;
+
+		assert_int_equal(cgi_resp_next(texts[i], len, &pos, &name,
+					       &value), 1);
+		assert_int_equal(name.len, 1);
+		assert_memory_equal(name.p, "A", 1);
+		assert_int_equal(value.len, 1);
+		assert_memory_equal(value.p, "1", 1);
+		assert_int_equal(cgi_resp_next(texts[i], len, &pos, &name,
+					       &value), 0);
+		assert_int_equal(cgi_resp_next(texts[i], len, &pos, &name,
+					       &value), 0);
+	}
 }
 
 int main(void)

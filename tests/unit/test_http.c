@@ -652,6 +652,13 @@ static void test_slice_eq(void **state)
 	/* only ASCII letters fold: '@' is not '`' */
 	struct http_slice at = { "@", 1 };
 	assert_false(http_slice_eq(at, "`"));
+	/* a difference in the first bytes, in the last ones, past a word */
+	assert_true(http_slice_eq(sl, "cONTENT-TYPe"));
+	assert_false(http_slice_eq(sl, "Dontent-Type"));
+	assert_false(http_slice_eq(sl, "Content-Typf"));
+	struct http_slice word = { "AB@D", 4 };
+	assert_false(http_slice_eq(word, "ab`d"));
+	assert_true(http_slice_eq(word, "aB@d"));
 }
 
 static void test_find_header(void **state)
