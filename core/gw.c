@@ -673,7 +673,7 @@ void gw_poll(int max_wait_ms)
 static int listen_on(struct listener *l, const struct port_addr *addr)
 {
 	char ip[48];
-	int r = port_listen(addr, CONFIG_LISTEN_BACKLOG, &l->sock);
+	int r = port_listen(addr, CONFIG_LISTEN_BACKLOG, l->count, &l->sock);
 
 	if (r != PORT_OK)
 		return r;

@@ -55,8 +55,15 @@ struct port_poll {
 	uint8_t got;            /* set by port_wait() */
 };
 
-/* Bind and listen; *out gets the listening socket. */
-int port_listen(const struct port_addr *addr, int backlog, port_sock *out);
+/*
+ * Bind and listen; *out gets the listening socket. backlog: connections
+ * the stack may hold while the core has all of its slots (how many
+ * connections of this listener it holds at most) in use. A stack that
+ * counts handshakes in progress against the backlog (lwIP) must let as
+ * many more in as the core has slots free, or a burst of SYNs is dropped
+ * while slots are free.
+ */
+int port_listen(const struct port_addr *addr, int backlog, int slots, port_sock *out);
 
 /* The address a socket is bound to (to learn the port chosen for 0). */
 int port_local_addr(port_sock s, struct port_addr *out);

@@ -13,10 +13,13 @@
  *    the core consumes (back-pressure, like a kernel socket buffer).
  *  - port_send() gives tcp_write() at most tcp_sndbuf() bytes (copied:
  *    the core reuses its buffer at once) and calls tcp_output().
- *  - Accepted connections get an entry at once and wait on the listener's
- *    queue; they count against the listen backlog (tcp_backlog_delayed)
- *    until the core takes them, so further SYNs are dropped and retried by
- *    the client rather than refused.
+ *  - Accepted connections get an entry at once and wait, marked queued,
+ *    until the core takes them. lwIP counts handshakes in progress and
+ *    the queued (tcp_backlog_delayed) against the listener's backlog,
+ *    which the port keeps at the core's free slots plus its backlog: a
+ *    burst of SYNs (a browser opens six connections at once) is answered
+ *    while slots are free, and beyond that further SYNs are dropped and
+ *    retried by the client rather than refused.
  *  - lwIP frees a PCB before its error callback runs: the entry keeps its
  *    error until the core closes it.
  */
@@ -43,10 +46,13 @@
 #error "port/lwip is written for lwIP 2.1"
 #endif
 
+#if CONFIG_LISTEN_BACKLOG + FCGATE_CLIENT_SLOTS > 255
+#error "LISTEN_BACKLOG plus CLIENT_SLOTS (and TLS_SLOTS) must be at most 255 on lwIP: it counts a listener's connections in a u8_t"
+#endif
+
 /* Client (plain and TLS) and backend slots, the listeners, and the accepted-not-taken. */
 #define SOCKS (FCGATE_CLIENT_SLOTS + CONFIG_BACKEND_SLOTS + \
 	       FCGATE_LISTENERS * (1 + CONFIG_LISTEN_BACKLOG))
-#define ACCEPT_QUEUE CONFIG_LISTEN_BACKLOG
 
 enum sock_kind { K_FREE, K_CONN, K_LISTEN };
 
@@ -62,15 +68,17 @@ struct sock {
 	uint8_t kind;
 	uint8_t flags;
 	int8_t err;             /* a port_result once the connection failed */
-	int8_t listener;        /* F_QUEUED: the listener whose queue holds it */
-	uint8_t queue_len;      /* K_LISTEN: accepted entries waiting */
-	uint8_t queue_head;
-	port_sock queue[ACCEPT_QUEUE];
+	int8_t listener;        /* an accepted connection's listener, else -1 */
+	uint8_t queued;         /* K_LISTEN: accepted entries waiting */
+	uint8_t taken;          /* K_LISTEN: connections the core took, not yet closed */
+	uint8_t limit;          /* K_LISTEN: the core's slots plus its backlog */
+	uint32_t seq;           /* F_QUEUED: accepted as the seq-th, for first come, first taken */
 };
 
 static struct sock socks[SOCKS];
 static struct port_lwip_stats stats;
 static uint32_t socks_used;
+static uint32_t accept_seq;
 
 static struct sock *sock_get(port_sock s)
 {
@@ -85,6 +93,7 @@ static port_sock sock_alloc(uint8_t kind)
 		if (socks[i].kind == K_FREE) {
 			memset(&socks[i], 0, sizeof(socks[i]));
 			socks[i].kind = kind;
+			socks[i].listener = -1;
 			if (++socks_used > stats.sock_peak)
 				stats.sock_peak = socks_used;
 			return i;
@@ -93,8 +102,22 @@ static port_sock sock_alloc(uint8_t kind)
 	return PORT_SOCK_NONE;
 }
 
+/*
+ * What lwIP may hold for listener l beyond the connections the core has
+ * taken: its free slots and the backlog, handshakes in progress included.
+ */
+static void set_backlog(struct sock *l)
+{
+	if (l->pcb != NULL)
+		tcp_backlog_set(l->pcb, (u8_t)(l->limit - l->taken));
+}
+
 static void sock_release(struct sock *k)
 {
+	if (k->kind == K_CONN && k->listener >= 0 && !(k->flags & F_QUEUED)) {
+		socks[k->listener].taken--;
+		set_backlog(&socks[k->listener]);
+	}
 	if (k->rx != NULL)
 		pbuf_free(k->rx);
 	k->rx = NULL;
@@ -170,21 +193,13 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 }
 
 /*
- * Take a connection that died while it waited to be accepted off its
- * listener's queue: lwIP no longer counts it against the backlog, so
- * leaving it there would refuse newcomers while no slot is in use.
+ * Forget a connection that died while it waited to be accepted: lwIP no
+ * longer counts it against the backlog, and the core must not be told
+ * of it.
  */
 static void unqueue(port_sock s)
 {
-	struct sock *l = &socks[socks[s].listener];
-	unsigned out = 0;
-
-	for (unsigned i = 0; i < l->queue_len; i++) {
-		port_sock q = l->queue[(l->queue_head + i) % ACCEPT_QUEUE];
-		if (q != s)
-			l->queue[(l->queue_head + out++) % ACCEPT_QUEUE] = q;
-	}
-	l->queue_len = (uint8_t)out;
+	socks[socks[s].listener].queued--;
 	sock_release(&socks[s]);
 }
 
@@ -245,7 +260,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 
 	if (err != ERR_OK || pcb == NULL)
 		return ERR_VAL;
-	if (l->queue_len == ACCEPT_QUEUE || (s = sock_alloc(K_CONN)) == PORT_SOCK_NONE) {
+	if ((s = sock_alloc(K_CONN)) == PORT_SOCK_NONE) {
 		stats.refused++;
 		tcp_abort(pcb);
 		return ERR_ABRT;
@@ -254,10 +269,24 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	tcp_setprio(pcb, TCP_PRIO_NORMAL);     /* above the listener's newcomers */
 	socks[s].flags = F_CONNECTED | F_QUEUED;
 	socks[s].listener = (int8_t)(l - socks);
-	l->queue[(l->queue_head + l->queue_len) % ACCEPT_QUEUE] = s;
-	l->queue_len++;
+	socks[s].seq = accept_seq++;
+	l->queued++;
 	tcp_backlog_delayed(pcb);       /* counts against the backlog until taken */
 	return ERR_OK;
+}
+
+/* The connection queued longest on listener l, or PORT_SOCK_NONE. */
+static port_sock first_queued(const struct sock *l)
+{
+	port_sock best = PORT_SOCK_NONE;
+
+	for (port_sock i = 0; i < SOCKS; i++) {
+		const struct sock *k = &socks[i];
+		if (k->kind == K_CONN && (k->flags & F_QUEUED) && k->listener == l - socks &&
+		    (best == PORT_SOCK_NONE || (int32_t)(k->seq - socks[best].seq) < 0))
+			best = i;
+	}
+	return best;
 }
 
 /* --- port.h --------------------------------------------------------------- */
@@ -280,12 +309,17 @@ static int sock_with_pcb(const struct port_addr *addr, uint8_t kind, port_sock *
 	return PORT_OK;
 }
 
-int port_listen(const struct port_addr *addr, int backlog, port_sock *out)
+int port_listen(const struct port_addr *addr, int backlog, int slots, port_sock *out)
 {
 	struct tcp_pcb *pcb, *lpcb;
 	ip_addr_t ip;
 	port_sock s;
-	int r = sock_with_pcb(addr, K_LISTEN, &s, &pcb, &ip);
+	int limit = backlog + slots;
+	int r;
+
+	if (backlog < 1 || slots < 0 || limit > UINT8_MAX)
+		return PORT_INVALID;    /* lwIP counts a listener's connections in a u8_t */
+	r = sock_with_pcb(addr, K_LISTEN, &s, &pcb, &ip);
 
 	if (r != PORT_OK)
 		return r;
@@ -294,9 +328,7 @@ int port_listen(const struct port_addr *addr, int backlog, port_sock *out)
 		sock_release(&socks[s]);
 		return PORT_ERROR;
 	}
-	if (backlog > ACCEPT_QUEUE)
-		backlog = ACCEPT_QUEUE;
-	lpcb = tcp_listen_with_backlog(pcb, (u8_t)(backlog > 255 ? 255 : backlog));
+	lpcb = tcp_listen_with_backlog(pcb, (u8_t)limit);
 	if (lpcb == NULL) {
 		tcp_abort(pcb);
 		sock_release(&socks[s]);
@@ -310,6 +342,7 @@ int port_listen(const struct port_addr *addr, int backlog, port_sock *out)
 	 */
 	tcp_setprio(lpcb, TCP_PRIO_MIN);
 	socks[s].pcb = lpcb;
+	socks[s].limit = (uint8_t)limit;
 	tcp_arg(lpcb, (void *)(uintptr_t)s);
 	tcp_accept(lpcb, on_accept);
 	*out = s;
@@ -330,7 +363,7 @@ int port_accept_queue(port_sock listener)
 {
 	struct sock *l = sock_get(listener);
 
-	return l != NULL && l->kind == K_LISTEN ? (int)l->queue_len : PORT_INVALID;
+	return l != NULL && l->kind == K_LISTEN ? (int)l->queued : PORT_INVALID;
 }
 
 int port_accept(port_sock listener, port_sock *out,
@@ -342,16 +375,17 @@ int port_accept(port_sock listener, port_sock *out,
 
 	if (l == NULL || l->kind != K_LISTEN)
 		return PORT_INVALID;
-	if (l->queue_len == 0)
+	s = first_queued(l);
+	if (s == PORT_SOCK_NONE)
 		return PORT_AGAIN;
-	s = l->queue[l->queue_head];
-	l->queue_head = (uint8_t)((l->queue_head + 1) % ACCEPT_QUEUE);
-	l->queue_len--;
+	l->queued--;
+	l->taken++;
 	k = &socks[s];
 	k->flags &= (uint8_t)~F_QUEUED;
 	stats.accepted++;
 	if (k->pcb != NULL) {
 		tcp_backlog_accepted(k->pcb);
+		set_backlog(l);
 		if (peer != NULL)
 			addr_from_lwip(&k->pcb->remote_ip, k->pcb->remote_port, peer);
 		if (local != NULL)
@@ -568,16 +602,19 @@ void port_close(port_sock s)
 	if (k == NULL)
 		return;
 	if (k->kind == K_LISTEN) {
-		while (k->queue_len > 0) {
-			struct sock *q = &socks[k->queue[k->queue_head]];
-			k->queue_head = (uint8_t)((k->queue_head + 1) % ACCEPT_QUEUE);
-			k->queue_len--;
-			if (q->pcb != NULL) {
-				detach(q->pcb);
-				tcp_abort(q->pcb);
+		port_sock q;
+
+		while ((q = first_queued(k)) != PORT_SOCK_NONE) {
+			if (socks[q].pcb != NULL) {
+				detach(socks[q].pcb);
+				tcp_abort(socks[q].pcb);
 			}
-			sock_release(q);
+			unqueue(q);
 		}
+		/* Connections it gave the core outlive it: they no longer count for it. */
+		for (port_sock i = 0; i < SOCKS; i++)
+			if (socks[i].kind == K_CONN && socks[i].listener == k - socks)
+				socks[i].listener = -1;
 		if (k->pcb != NULL) {
 			tcp_arg(k->pcb, NULL);
 			tcp_accept(k->pcb, NULL);
@@ -603,7 +640,7 @@ static uint8_t readiness(const struct sock *k, uint8_t want)
 	if (k == NULL)
 		return PORT_ERR;
 	if (k->kind == K_LISTEN)
-		return k->queue_len > 0 ? (want & PORT_IN) : 0;
+		return k->queued > 0 ? (want & PORT_IN) : 0;
 	if (k->rx != NULL || (k->flags & F_EOF) || k->err != PORT_OK)
 		got |= want & PORT_IN;
 	if (k->flags & F_EOF)

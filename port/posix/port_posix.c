@@ -106,13 +106,14 @@ static void defer_accept(int fd)
 #endif
 }
 
-int port_listen(const struct port_addr *addr, int backlog, port_sock *out)
+int port_listen(const struct port_addr *addr, int backlog, int slots, port_sock *out)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = to_sockaddr(addr, &ss);
 	int one = 1;
 	int fd = new_socket(addr->family);
 
+	(void)slots;    /* the kernel answers handshakes apart from its accept queue */
 	if (fd < 0)
 		return map_errno(errno);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

@@ -22,6 +22,8 @@ can hang. After each test conftest.still_serving checks that the gateway
 is alive and answers again.
 """
 
+import os
+import signal
 import socket
 import struct
 import threading
@@ -397,6 +399,54 @@ def test_concurrent_clients_more_than_slots(target):
     assert counts.get("ok", 0) > BURST_CLIENTS // 2, f"most must succeed; {summary}"
     # Nothing the burst did holds a slot now.
     every_slot_serves(target)
+
+
+# A Linux client sends a dropped SYN again after 1 s: SYN_PAUSE_S into
+# the gateway's pause, so 0.7 s after it resumes. Answers must come sooner.
+SYN_PAUSE_S = 0.3
+SYN_BURST_S = 0.5
+
+
+def test_connections_opened_together_while_slots_are_free(target):
+    """A browser opens six connections at once. As many as there are
+    slots plus a few, their SYNs arriving in one burst while every slot is
+    free, must all be answered at once: a stack that counts handshakes in
+    progress against the listen backlog alone (lwIP, unless the port counts
+    the free slots in) drops the SYNs beyond it, and those clients wait
+    for a retransmission. The burst is made by stopping the gateway while
+    the clients connect (SIGSTOP, by PID), so that its next pass over the
+    network device reads every SYN at once."""
+    if target.kind == "qemu":
+        pytest.skip("QEMU's host-side listener (backlog 1) spaces connects out by itself")
+    every_slot_serves(target)
+    time.sleep(0.5)             # the gateway sees those clients close and frees their slots
+    n = target.slots + 2
+    answered = [None] * n
+
+    def one(i):
+        with socket.create_connection((target.host, target.port), timeout=target.timeout) as s:
+            s.sendall(build_request("GET", f"/app/env?together={i}", [("Connection", "close")]))
+            got, _ = read_to_close(s, target.timeout)
+        if f"QUERY_STRING=together={i}\n".encode() in got:
+            answered[i] = time.monotonic()
+
+    pid = target.proc.popen.pid
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(SYN_PAUSE_S)     # every SYN is in the device's queue
+    finally:
+        resumed = time.monotonic()
+        os.kill(pid, signal.SIGCONT)
+    for t in threads:
+        t.join(target.timeout + 5)
+    took = [round(a - resumed, 3) if a else None for a in answered]
+    print(f"{n} connections opened together on {target.slots} slots, "
+          f"seconds to their answers: {took}")
+    assert None not in took, f"some were not answered: {took}"
+    assert max(took) < SYN_BURST_S, f"some waited for a SYN retransmission: {took}"
 
 
 def trickle(conn, data, gap, out):
