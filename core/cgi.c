@@ -135,12 +135,8 @@ static struct http_slice slice(const char *p, size_t len)
 /* v in decimal at the end of buf[0..CGI_SCRATCH). */
 static struct http_slice fmt_u(char *buf, unsigned long long v)
 {
-	char *p = buf + CGI_SCRATCH;
+	char *p = log_utoa(buf + CGI_SCRATCH, v, 10);
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
 	return slice(p, (size_t)(buf + CGI_SCRATCH - p));
 }
 

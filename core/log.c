@@ -29,17 +29,62 @@ static void put_str(struct out *o, const char *s, size_t max)
 		put_char(o, s[i]);
 }
 
+/*
+ * v / 10 with shifts and adds (Hacker's Delight, divu10, widened to 64
+ * bits): a 64-bit division would pull the C library's 700-byte helper
+ * into a Cortex-M3 image, which has no 64-bit divide instruction.
+ */
+static unsigned long long div10(unsigned long long v, unsigned *rem)
+{
+	unsigned long long q = (v >> 1) + (v >> 2);
+	unsigned long long r;
+
+	q += q >> 4;
+	q += q >> 8;
+	q += q >> 16;
+	q += q >> 32;
+	q >>= 3;
+	r = v - ((q << 2) + q) * 2;     /* q is v / 10 or one less */
+	if (r > 9) {
+		q++;
+		r -= 10;
+	}
+	*rem = (unsigned)r;
+	return q;
+}
+
+char *log_utoa(char *end, unsigned long long v, unsigned base)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned w, d;
+
+	if (base == 16) {
+		do {
+			*--end = digits[v & 15u];
+			v >>= 4;
+		} while (v != 0);
+		return end;
+	}
+	while (v > UINT32_MAX) {
+		v = div10(v, &d);
+		*--end = digits[d];
+	}
+	/* Nearly every number fits 32 bits: divided by a constant, that is a multiply. */
+	w = (unsigned)v;
+	do {
+		*--end = digits[w % 10];
+		w /= 10;
+	} while (w != 0);
+	return end;
+}
+
 static void put_unsigned(struct out *o, unsigned long long v, unsigned base)
 {
-	char tmp[24];
-	size_t n = 0;
+	char tmp[LOG_UTOA_MAX];
+	char *p = log_utoa(tmp + sizeof(tmp), v, base);
 
-	do {
-		tmp[n++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v != 0);
-	while (n > 0)
-		put_char(o, tmp[--n]);
+	while (p < tmp + sizeof(tmp))
+		put_char(o, *p++);
 }
 
 static void put_signed(struct out *o, long long v)

@@ -26,6 +26,16 @@ size_t log_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
 size_t log_format(char *buf, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Room for any unsigned long long in decimal or hex. */
+#define LOG_UTOA_MAX 20
+
+/*
+ * v in base 10 or 16, written backwards so that its digits end just
+ * before end; returns where they start. Without 64-bit division, which
+ * a Cortex-M3 does in a large library helper.
+ */
+char *log_utoa(char *end, unsigned long long v, unsigned base);
+
 /*
  * A compiled-out line still type-checks its arguments (and counts them as
  * used), then vanishes: if (0) is dead code to every compiler.

@@ -120,14 +120,10 @@ int slot_out_put(struct client *c, const void *p, size_t n)
 
 int slot_out_uint(struct client *c, unsigned long long v, unsigned base)
 {
-	char tmp[24];
-	size_t n = sizeof(tmp);
+	char tmp[LOG_UTOA_MAX];
+	char *p = log_utoa(tmp + sizeof(tmp), v, base);
 
-	do {
-		tmp[--n] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v != 0);
-	return slot_out_put(c, tmp + n, sizeof(tmp) - n);
+	return slot_out_put(c, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 /* Send out[] until it is empty or the socket would block. */
