@@ -353,6 +353,9 @@ static uint8_t want_client(const struct client *c)
 	case C_PROXY:
 		/* Reading the body; else only watching for the client to leave. */
 		return w | (slot_wants_body(c) ? PORT_IN : PORT_HUP);
+	case C_WAIT:
+		/* The body waits unread for the app; else watch for the client to leave. */
+		return w | (slot_wants_body(c) ? 0 : PORT_HUP);
 	case C_RESPOND:
 		return PORT_OUT;
 #if GW_TLS_SLOTS > 0
@@ -542,8 +545,13 @@ static void client_event(struct client *c, uint8_t got)
 		proxy_client_event(c, got);
 		break;
 	case C_WAIT:            /* only a 100 Continue can be pending */
-		if (slot_flush(c) < 0)
+		if (got & (PORT_ERR | PORT_HUP)) {
+			/* Gone before a backend was free: its slot is someone else's now. */
+			LOG_I("client gone while waiting for a backend");
+			request_abandon(c);
+		} else if (slot_flush(c) < 0) {
 			request_close(c);
+		}
 		break;
 #if CONFIG_CHUNKED_BODY_MAX > 0
 	case C_SPOOL:

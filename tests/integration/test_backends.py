@@ -396,6 +396,31 @@ def test_client_gone_aborts_and_frees_both_slots(gateway, apps, path):
                f"{gateway_status(gw)}"
 
 
+def test_client_gone_while_waiting_for_a_backend_frees_its_slot(gateway, apps):
+    """A client that leaves while its request waits for a connection to the
+    app (the member's one connection is busy) gives its slot back at once,
+    not when the connection frees: slots held by clients already gone
+    would keep the next ones waiting in the backlog."""
+    app = apps()
+    gw = gateway(app.route("/t/", keys="max=1"), STATUS)
+    base = gateway_status(gw)["clients"]["busy"]
+    busy = httpc.Conn(gw.port, timeout=10)
+    busy.send(build_request("GET", "/t/slow?ms=3000"))
+    assert wait_for(lambda: gateway_status(gw)["clients"]["busy"] == base + 1, SETTLE_S)
+    waiting = httpc.Conn(gw.port, timeout=10)
+    waiting.send(build_request("GET", "/t/env?waiting=1"))
+    assert wait_for(lambda: gateway_status(gw)["clients"]["busy"] == base + 2, SETTLE_S), \
+        gateway_status(gw)
+    waiting.close()
+    left = time.monotonic()
+    assert wait_for(lambda: gateway_status(gw)["clients"]["busy"] == base + 1, SETTLE_S), \
+        f"the waiting client's slot is still held: {gateway_status(gw)}"
+    assert time.monotonic() - left < 1.0, "freed only when the busy connection was"
+    r = busy.read_response()
+    assert r.status == 200, r
+    busy.close()
+
+
 # --- streaming ---------------------------------------------------------------
 
 def test_pieces_reach_the_client_as_they_are_sent(gateway, apps):
