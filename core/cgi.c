@@ -58,11 +58,6 @@ static const uint8_t cgi_v4mapped_prefix[CGI_V4MAPPED_PREFIX_LEN] = {
 #define HTTP_PREFIX "HTTP_"
 #define HTTP_PREFIX_LEN 5
 
-static int same_name(struct http_slice a, struct http_slice b)
-{
-	return http_slice_ieq(a, b.p, b.len);
-}
-
 /* Is name one of the tokens of a Connection field (RFC 9110 §7.6.1)? */
 static int listed_in_connection(const struct http_request *req, struct http_slice name)
 {
@@ -79,7 +74,7 @@ static int listed_in_connection(const struct http_request *req, struct http_slic
 			tok = p;
 			while (p < end && *p != ',' && *p != ' ' && *p != '\t')
 				p++;
-			if (p > tok && same_name(name, (struct http_slice){ tok, (uint32_t)(p - tok) }))
+			if (p > tok && http_slice_ieq(name, tok, (size_t)(p - tok)))
 				return 1;
 		}
 	}
@@ -96,7 +91,7 @@ static int header_is_hidden(const struct http_request *req, struct http_slice na
 		HTTP_LIT("Proxy"),  /* httpoxy, CVE-2016-5385: never HTTP_PROXY */
 	};
 	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
-		if (same_name(name, hidden[i]))
+		if (http_slice_ieq(name, hidden[i].p, hidden[i].len))
 			return 1;
 	return listed_in_connection(req, name);
 }
@@ -118,7 +113,7 @@ static int header_is_passed(const struct http_request *req, unsigned i)
 	if (header_is_hidden(req, name))
 		return 0;
 	for (unsigned j = 0; j < i; j++)
-		if (same_name(req->headers[j].name, name))
+		if (http_slice_ieq(req->headers[j].name, name.p, name.len))
 			return 0;
 	return 1;
 }
@@ -275,7 +270,7 @@ static size_t join_values(const struct http_request *req, unsigned i, uint8_t *w
 
 	for (; i < req->header_count; i++) {
 		const struct http_header *h = &req->headers[i];
-		if (!same_name(h->name, name))
+		if (!http_slice_ieq(h->name, name.p, name.len))
 			continue;
 		if (n > 0) {
 			if (w)

@@ -61,13 +61,6 @@ static struct http_slice mk_slice(const char *p, size_t len)
 	return s;
 }
 
-static const char *skip_ows(const char *p, const char *end)
-{
-	while (p < end && http_is_ows(*p))
-		p++;
-	return p;
-}
-
 /* Where a value in [b, e) ends without its trailing SP/HTAB. */
 static const char *trim_ows(const char *b, const char *e)
 {
@@ -118,7 +111,7 @@ static int scan_line(const char **at, const char *end,
 	if (p == end || *p != CH_COLON)
 		return refuse(p, end);
 	*name = mk_slice(s, (size_t)(p - s));
-	b = p = skip_ows(p + 1, end);
+	b = p = http_skip_ows(p + 1, end);
 	while (p < end && http_is_field_byte(*p))
 		p++;
 	*value = mk_slice(b, (size_t)(trim_ows(b, p) - b));
@@ -242,7 +235,7 @@ int cgi_resp_next(const char *block, size_t len, size_t *pos,
 		;
 	if (p == end)
 		return 0;
-	b = skip_ows(p + 1, end);
+	b = http_skip_ows(p + 1, end);
 	for (e = b; e < end && *e != CH_LF; e++)
 		;
 	if (e == end)

@@ -434,13 +434,6 @@ struct framing {
 	bool expect_continue;
 };
 
-static const char *skip_ows(const char *p, const char *end)
-{
-	while (p < end && http_is_ows(*p))
-		p++;
-	return p;
-}
-
 static const char *skip_token(const char *p, const char *end)
 {
 	while (p < end && http_is_tchar(*p))
@@ -455,12 +448,12 @@ static const char *skip_token(const char *p, const char *end)
  */
 static const char *list_next(const char *p, const char *end)
 {
-	p = skip_ows(p, end);
+	p = http_skip_ows(p, end);
 	if (p == end)
 		return end;
 	if (*p != ',')
 		return NULL;
-	p = skip_ows(p + 1, end);
+	p = http_skip_ows(p + 1, end);
 	return p == end ? NULL : p;
 }
 
@@ -502,11 +495,11 @@ static const char *skip_quoted(const char *p, const char *end)
 static const char *skip_params(const char *p, const char *end, bool *any)
 {
 	for (;;) {
-		const char *s = skip_ows(p, end), *t;
+		const char *s = http_skip_ows(p, end), *t;
 		if (s == end || *s != ';')
 			return p;
 		*any = true;
-		s = skip_ows(s + 1, end);
+		s = http_skip_ows(s + 1, end);
 		t = skip_token(s, end);
 		if (t == s || t == end || *t != '=')
 			return NULL;
@@ -559,7 +552,7 @@ static uint8_t frame_connection(struct http_slice v)
 		/* Skip whatever else is there up to the next comma. */
 		while (t < end && *t != ',')
 			t++;
-		p = skip_ows(t < end ? t + 1 : t, end);
+		p = http_skip_ows(t < end ? t + 1 : t, end);
 	}
 	return flags;
 }

@@ -54,6 +54,14 @@ static inline int http_is_ows(char c)
 	return http_cc_is(c, HTTP_CC_OWS);
 }
 
+/* p moved past SP and HTAB, short of end. */
+static inline const char *http_skip_ows(const char *p, const char *end)
+{
+	while (p < end && http_is_ows(*p))
+		p++;
+	return p;
+}
+
 /* A slice initialiser for a string literal: its length is counted when compiled. */
 #define HTTP_LIT(s) { (s), sizeof(s) - 1 }
 
