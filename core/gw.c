@@ -200,6 +200,13 @@ static void tls_step(struct client *c)
 	clock_turn();
 	if (r == PORT_AGAIN)
 		return;
+	if (r != PORT_OK && tls_plain_http(slot_tls_index(c))) {
+		/* nginx's and Apache's habit: a 400 in plain HTTP, not a silent close. */
+		tls_close(slot_tls_index(c));
+		c->tls = 0;
+		request_respond_error(c, 400, "plain HTTP sent to the TLS port");
+		return;
+	}
 	if (r != PORT_OK) {
 		/* A browser's spare connection closing (EOF) is normal; say why only for the rest. */
 		if (r != PORT_EOF)

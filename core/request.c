@@ -247,7 +247,8 @@ int request_write_head(struct client *c, unsigned status, struct http_slice reas
 	else if (c->req.version_minor == 0)
 		r |= slot_out_str(c, "Connection: keep-alive\r\n");
 #if CONFIG_TLS
-	if (CONFIG_TLS_HSTS_MAX_AGE > 0 && slot_is_tls_slot(c)) {
+	/* Only over TLS (RFC 6797 §7.2): not on the plain 400 of a TLS slot. */
+	if (CONFIG_TLS_HSTS_MAX_AGE > 0 && c->tls) {
 		r |= slot_out_str(c, "Strict-Transport-Security: max-age=");
 		r |= slot_out_uint(c, CONFIG_TLS_HSTS_MAX_AGE, 10);
 		r |= slot_out_str(c, "\r\n");

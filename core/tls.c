@@ -247,7 +247,7 @@ static int tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
 /*
  * The first bytes of a connection: a TLS record starts with a type byte of
  * 20..23 (or 0x80 for an SSLv2 hello), an HTTP request with a method in
- * capitals and a space ("GET ", "POST"). Only for the log line.
+ * capitals and a space ("GET ", "POST").
  */
 static int tls_looks_like_http(const unsigned char *buf, size_t n)
 {
@@ -263,8 +263,11 @@ static int tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
 	long n = port_recv(t->sock, buf, len);
 
 	if (n > 0) {
-		if (!t->got_bytes)
-			t->plain_http = tls_looks_like_http(buf, (size_t)n);
+		if (!t->got_bytes && tls_looks_like_http(buf, (size_t)n)) {
+			/* Fail here, before mbedTLS could answer the "record" with an alert. */
+			t->plain_http = 1;
+			return MBEDTLS_ERR_NET_RECV_FAILED;
+		}
 		t->got_bytes = 1;
 		return (int)n;
 	}
@@ -290,6 +293,10 @@ static int tls_result(struct tls_slot *t, int ret, const char *what)
 		t->want = PORT_OUT;
 		return PORT_AGAIN;
 	}
+	if (t->plain_http) {
+		log_format(tls_err, sizeof(tls_err), "%s: plain HTTP sent to the TLS port", what);
+		return PORT_ERROR;
+	}
 	if (t->io != 0 || ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF ||
 	    ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
 		int r = t->io != 0 ? t->io : PORT_EOF;
@@ -299,10 +306,7 @@ static int tls_result(struct tls_slot *t, int ret, const char *what)
 			   r == PORT_RESET ? "connection reset" : "socket error");
 		return r;
 	}
-	if (t->plain_http && t->state == TLS_HANDSHAKE)
-		log_format(tls_err, sizeof(tls_err), "%s: plain HTTP sent to the TLS port", what);
-	else
-		tls_set_error(what, ret);
+	tls_set_error(what, ret);
 	return PORT_ERROR;
 }
 
@@ -660,6 +664,13 @@ size_t tls_pending(unsigned idx)
 	if (n == 0 && mbedtls_ssl_check_pending(&t->ssl))
 		n = 1;
 	return n;
+}
+
+int tls_plain_http(unsigned idx)
+{
+	struct tls_slot *t = tls_slot_get(idx);
+
+	return t != NULL && t->plain_http;
 }
 
 uint8_t tls_want(unsigned idx)

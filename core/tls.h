@@ -49,6 +49,12 @@ int tls_open(unsigned idx, port_sock s);
 int tls_handshake(unsigned idx);
 
 /*
+ * The handshake failed on an HTTP request (its first bytes were a method
+ * in capitals): nothing was sent, so the caller may answer in plain HTTP.
+ */
+int tls_plain_http(unsigned idx);
+
+/*
  * After the handshake, the same contract as port_recv(): bytes (> 0),
  * PORT_AGAIN (see tls_want()), PORT_EOF (close_notify, or the TCP stream
  * ended), PORT_RESET, PORT_ERROR (bad record, a renegotiation attempt

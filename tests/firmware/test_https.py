@@ -149,11 +149,12 @@ def test_handshakes_in_flight_on_every_tls_slot(tls):
             h.close()
 
 
-def test_plaintext_to_the_tls_port_is_closed(tls):
+def test_plaintext_to_the_tls_port_gets_400(tls):
     with socket.create_connection((tls.host, tls.tls_port), timeout=10) as s:
         s.sendall(build_request("GET", "/app/env"))
         _, got, _ = wait_closed(s, 15.0)
-    assert not got.startswith(b"HTTP/"), got
+    assert got.startswith(b"HTTP/1.1 400 Bad Request\r\n"), got
+    assert b"strict-transport-security" not in got.lower(), got
     # The slot is back: a real client is served.
     with tls_conn(tls) as c:
         assert env_of(c.get("/app/env?after=plain"))["HTTPS"] == "on"

@@ -864,13 +864,31 @@ def raw_tls(g, timeout=10.0):
     return socket.create_connection((LOOPBACK, g.tls_port), timeout=timeout)
 
 
-def test_plain_http_to_the_tls_port_is_closed(settled):
+def test_hsts_over_tls_only(settled):
+    """TLS_HSTS_MAX_AGE (31536000 in host-test): on HTTPS answers, fcgate's
+    own errors included; never on the plain port (RFC 6797 7.2)."""
+    g = settled
+    for target, status in (("/t/env", 200), ("/nothing/here", 404)):
+        r = g.get(target)
+        assert r.status == status, r
+        assert r.header("Strict-Transport-Security") == "max-age=31536000", r
+    with g.plain() as c:
+        r = c.get("/t/env")
+    assert r.status == 200 and r.header("Strict-Transport-Security") is None, r
+
+
+def test_plain_http_to_the_tls_port_gets_400(settled):
+    """As nginx and Apache do: a 400 in plain HTTP, no TLS alert before it,
+    no HSTS over plain HTTP (RFC 6797 7.2), then a graceful close."""
     g = settled
     with raw_tls(g) as s:
         s.sendall(build_request("GET", "/t/env"))
         took, got, how = wait_closed(s, CLOSE_WITHIN)
-    assert not got.startswith(b"HTTP/"), got
-    assert got == b"" or is_tls_alert(got), got
+    assert got.startswith(b"HTTP/1.1 400 Bad Request\r\n"), got
+    head = got.split(b"\r\n\r\n", 1)[0].lower()
+    assert b"\r\nconnection: close" in head, got
+    assert b"strict-transport-security" not in head, got
+    assert how == "fin", how
     assert "plain HTTP sent to the TLS port" in g.log()
 
 
