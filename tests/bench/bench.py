@@ -15,6 +15,8 @@ What it does, in order:
      time and peak RSS from /proc, and stops it (by PID); before each
      gateway's GET 128 B run after the first the floor is measured again,
      so that every such run has a floor of its own seconds before it;
+     after fcgate's, the floor once more with its load split in two
+     processes like wrk and the responder (a diagnostic, see docs/bench.md);
   5. prints the medians as markdown and writes them to build/bench/results.md.
 
 Gateways run on CPU 0; wrk, the responder and the relay load on CPU 1.
@@ -459,8 +461,9 @@ def measure(gw, workload):
     return res
 
 
-def measure_floor():
-    """The relay's CPU per 128/200-byte round trip over 64 connection pairs."""
+def measure_floor(split=False):
+    """The relay's CPU per 128/200-byte round trip over 64 connection pairs
+    (split: the load's backend side in a second process)."""
     bport = free_port()
     relay = subprocess.Popen([str(B / "relay"), "0", str(bport)], stdout=subprocess.PIPE,
                              stdin=subprocess.DEVNULL, text=True,
@@ -468,7 +471,8 @@ def measure_floor():
     try:
         rport = read_listen_port(relay)
         r = subprocess.run([str(B / "relayload"), str(rport), str(bport), str(RELAY_CONNS),
-                            "%g" % WARMUP, "%g" % BENCH_TIME, str(relay.pid)],
+                            "%g" % WARMUP, "%g" % BENCH_TIME, str(relay.pid)] +
+                           (["split"] if split else []),
                            stdout=subprocess.PIPE, text=True, timeout=BENCH_TIME + WARMUP + 30,
                            preexec_fn=pinned(LOAD_CPU), check=True)
     finally:
@@ -538,6 +542,17 @@ def add_paired(add, results, floors, gateways):
         if runs[g]:
             add("- %s: %s → **%.2f**" % (g, ", ".join("%.2f" % x for x in runs[g]),
                                         statistics.median(runs[g])))
+    split = [(r["cpu_us"] / r["floor_split_us"], r["floor_split_us"])
+             for r in results.get(("get128", "fcgate"), [])
+             if r.get("cpu_us") and r.get("floor_split_us")]
+    if split:
+        add("")
+        add("Diagnostic, not the target's floor: the same relay with its load split in two "
+            "processes, client side and backend side, as wrk and the responder are "
+            "(measured just after fcgate's run): %.1f µs per round trip; fcgate ÷ it, "
+            "run by run: %s → **%.2f**" % (
+                statistics.median(s[1] for s in split), ", ".join("%.2f" % s[0] for s in split),
+                statistics.median(s[0] for s in split)))
 
 
 def report(results, floors, gateways, notes):
@@ -662,6 +677,9 @@ def main():
                         r = {"failed": str(e), "errors": None, "alive": False}
                     if floor is not None:
                         r["floor_us"] = floor["cpu_us"]
+                    if floor is not None and g == "fcgate":
+                        log("bench: run %d of %d: floor, load split in two" % (rep + 1, REPEAT))
+                        r["floor_split_us"] = measure_floor(split=True)["cpu_us"]
                     results.setdefault((w[0], g), []).append(r)
                     if r.get("errors"):
                         log("bench:   %d errors: %s" % (r["errors"], " ".join(
