@@ -194,15 +194,16 @@ static struct client *take_client_slot(const struct listener *l)
 /* Move a TLS handshake on; when it is done the slot reads its request head. */
 static void tls_step(struct client *c)
 {
-	int r = tls_handshake(slot_tls_index(c));
+	unsigned idx = slot_tls_index(c);
+	int r = tls_handshake(idx);
 
 	/* A handshake step can take a slow CPU hundreds of ms: deadlines set after it count from now. */
 	clock_turn();
 	if (r == PORT_AGAIN)
 		return;
-	if (r != PORT_OK && tls_plain_http(slot_tls_index(c))) {
+	if (r != PORT_OK && tls_plain_http(idx)) {
 		/* nginx's and Apache's habit: a 400 in plain HTTP, not a silent close. */
-		tls_close(slot_tls_index(c));
+		tls_close(idx);
 		c->tls = 0;
 		request_respond_error(c, 400, "plain HTTP sent to the TLS port");
 		return;
