@@ -368,16 +368,27 @@ void request_send_local(struct client *c)
 		request_done(c);
 }
 
-void request_respond_error(struct client *c, unsigned status, const char *why)
+/* "502 for GET /x: why", or "400: why" when no request line was read. */
+static void log_error_answer(const struct client *c, unsigned status, const char *why)
 {
+	const struct http_slice *m = &c->req.method, *t = &c->req.target;
+
 	if (status >= 500) {
 		gw_counters.errors++;
-		LOG_W("%u for %.*s %.*s: %s", status, (int)c->req.method.len, c->req.method.p,
-		      (int)c->req.target.len, c->req.target.p, why);
+		if (m->len == 0)
+			LOG_W("%u: %s", status, why);
+		else
+			LOG_W("%u for %.*s %.*s: %s", status, (int)m->len, m->p, (int)t->len, t->p, why);
+	} else if (m->len == 0) {
+		LOG_I("%u: %s", status, why);
 	} else {
-		LOG_I("%u for %.*s %.*s: %s", status, (int)c->req.method.len, c->req.method.p,
-		      (int)c->req.target.len, c->req.target.p, why);
+		LOG_I("%u for %.*s %.*s: %s", status, (int)m->len, m->p, (int)t->len, t->p, why);
 	}
+}
+
+void request_respond_error(struct client *c, unsigned status, const char *why)
+{
+	log_error_answer(c, status, why);
 	if (c->backend >= 0)
 		proxy_release(c);
 	if (c->head_sent) {

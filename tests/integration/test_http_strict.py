@@ -694,3 +694,9 @@ def test_access_log_and_reason_for_own_answers(gateway, testapp):
     assert r.status == 400
     assert wait_log(gw, re.compile(r"^fcgate: info: 400 for GET /t/a%2Fb: \S", re.M)), \
         gw.log()[-2000:]
+    # A request line that does not parse: the reason alone, no empty method and target.
+    c, r = exchange(gw.port, b"GET\r\n\r\n")
+    c.close()
+    assert r.status == 400
+    assert wait_log(gw, re.compile(r"^fcgate: info: 400: \S", re.M)), gw.log()[-2000:]
+    assert "400 for  " not in gw.log(), gw.log()[-2000:]
