@@ -15,8 +15,9 @@ What it does, in order:
      time and peak RSS from /proc, and stops it (by PID); before each
      gateway's GET 128 B run after the first the floor is measured again,
      so that every such run has a floor of its own seconds before it;
-     after fcgate's, the floor once more with its load split in two
-     processes like wrk and the responder (a diagnostic, see docs/bench.md);
+     after each gateway's GET 128 B run, the relay once more between wrk
+     and an HTTP responder: the gateways' own load (a diagnostic, see
+     docs/bench.md);
   5. prints the medians as markdown and writes them to build/bench/results.md.
 
 Gateways run on CPU 0; wrk, the responder and the relay load on CPU 1.
@@ -72,6 +73,7 @@ WORKLOADS = [
     ("close", "Connection: close, 16 conns", "/?n=128", 16, ["-H", "Connection: close"]),
     ("c1000", "GET 128 B, 1000 keep-alive conns", "/?n=128", 1000, []),
 ]
+GET128 = WORKLOADS[0]        # also the diagnostic floor's load
 if os.environ.get("BENCH_WORKLOADS"):
     wanted = os.environ["BENCH_WORKLOADS"].split(",")
     WORKLOADS = [w for w in WORKLOADS if w[0] in wanted]
@@ -142,7 +144,7 @@ def build():
     log("bench: building fcgate (CONFIG=host-bench) into %s" % B.relative_to(ROOT))
     subprocess.run(["make", "-s", "CONFIG=host-bench", "O=build/bench"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
-    for prog in ("responder", "relay", "relayload"):
+    for prog in ("responder", "relay", "relayload", "httpresponder"):
         out, src = B / prog, SRC / (prog + ".c")
         if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
             subprocess.run(["gcc"] + CC_FLAGS + ["-o", str(out), str(src)], check=True)
@@ -461,9 +463,8 @@ def measure(gw, workload):
     return res
 
 
-def measure_floor(split=False):
-    """The relay's CPU per 128/200-byte round trip over 64 connection pairs
-    (split: the load's backend side in a second process)."""
+def measure_floor():
+    """The relay's CPU per 128/200-byte round trip over 64 connection pairs."""
     bport = free_port()
     relay = subprocess.Popen([str(B / "relay"), "0", str(bport)], stdout=subprocess.PIPE,
                              stdin=subprocess.DEVNULL, text=True,
@@ -471,8 +472,7 @@ def measure_floor(split=False):
     try:
         rport = read_listen_port(relay)
         r = subprocess.run([str(B / "relayload"), str(rport), str(bport), str(RELAY_CONNS),
-                            "%g" % WARMUP, "%g" % BENCH_TIME, str(relay.pid)] +
-                           (["split"] if split else []),
+                            "%g" % WARMUP, "%g" % BENCH_TIME, str(relay.pid)],
                            stdout=subprocess.PIPE, text=True, timeout=BENCH_TIME + WARMUP + 30,
                            preexec_fn=pinned(LOAD_CPU), check=True)
     finally:
@@ -481,6 +481,31 @@ def measure_floor(split=False):
     rts = int(kv["roundtrips"])
     return {"rtps": rts / float(kv["seconds"]),
             "cpu_us": int(kv["relay_ticks"]) * 1e6 / int(kv["clk_tck"]) / rts if rts else None}
+
+
+def measure_floor_under_wrk():
+    """The relay's CPU per GET 128 B between wrk and the HTTP responder: the
+    same relay under the load the gateways get (a diagnostic)."""
+    httpd = subprocess.Popen([str(B / "httpresponder"), "0", "128"], stdout=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL, text=True, preexec_fn=pinned(LOAD_CPU))
+    try:
+        relay = subprocess.Popen([str(B / "relay"), "0", str(read_listen_port(httpd))],
+                                 stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                                 preexec_fn=pinned(GATEWAY_CPU))
+        try:
+            port = read_listen_port(relay)
+            if WARMUP > 0:
+                run_wrk(port, GET128, WARMUP)
+            t0 = cpu_ticks([relay.pid])
+            res = run_wrk(port, GET128, BENCH_TIME)
+            t1 = cpu_ticks([relay.pid])
+        finally:
+            stop(relay)
+    finally:
+        stop(httpd)
+    if res.get("errors") or not res.get("requests"):
+        return None
+    return (t1 - t0) * 1e6 / CLK_TCK / res["requests"]
 
 
 # --- report -----------------------------------------------------------------
@@ -542,17 +567,21 @@ def add_paired(add, results, floors, gateways):
         if runs[g]:
             add("- %s: %s → **%.2f**" % (g, ", ".join("%.2f" % x for x in runs[g]),
                                         statistics.median(runs[g])))
-    split = [(r["cpu_us"] / r["floor_split_us"], r["floor_split_us"])
-             for r in results.get(("get128", "fcgate"), [])
-             if r.get("cpu_us") and r.get("floor_split_us")]
-    if split:
+    under = {g: [(r["cpu_us"] / r["floor_wrk_us"], r["floor_wrk_us"])
+                 for r in results.get(("get128", g), [])
+                 if r.get("cpu_us") and r.get("floor_wrk_us")] for g in gateways}
+    floor_wrk = [f for g in gateways for _, f in under[g]]
+    if floor_wrk:
         add("")
-        add("Diagnostic, not the target's floor: the same relay with its load split in two "
-            "processes, client side and backend side, as wrk and the responder are "
-            "(measured just after fcgate's run): %.1f µs per round trip; fcgate ÷ it, "
-            "run by run: %s → **%.2f**" % (
-                statistics.median(s[1] for s in split), ", ".join("%.2f" % s[0] for s in split),
-                statistics.median(s[0] for s in split)))
+        add("Diagnostic, not the target's floor: the same relay between wrk and an HTTP "
+            "responder built like the FastCGI one (`tests/bench/httpresponder.c`), measured "
+            "just after each gateway's run, i.e. under the gateways' own load: %.1f µs per "
+            "request; each gateway ÷ it, run by run:" % statistics.median(floor_wrk))
+        add("")
+        for g in gateways:
+            if under[g]:
+                add("- %s: %s → **%.2f**" % (g, ", ".join("%.2f" % x for x, _ in under[g]),
+                                            statistics.median(x for x, _ in under[g])))
 
 
 def report(results, floors, gateways, notes):
@@ -677,9 +706,9 @@ def main():
                         r = {"failed": str(e), "errors": None, "alive": False}
                     if floor is not None:
                         r["floor_us"] = floor["cpu_us"]
-                    if floor is not None and g == "fcgate":
-                        log("bench: run %d of %d: floor, load split in two" % (rep + 1, REPEAT))
-                        r["floor_split_us"] = measure_floor(split=True)["cpu_us"]
+                    if floor is not None:
+                        log("bench: run %d of %d: the relay under wrk" % (rep + 1, REPEAT))
+                        r["floor_wrk_us"] = measure_floor_under_wrk()
                     results.setdefault((w[0], g), []).append(r)
                     if r.get("errors"):
                         log("bench:   %d errors: %s" % (r["errors"], " ".join(

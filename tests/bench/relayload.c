@@ -6,12 +6,7 @@
  * receives with a RESP-byte "response", and the client counts a round
  * trip when the whole response is back, and sends the next request.
  *
- *   relayload RELAY_PORT BACKEND_PORT CONNS WARMUP_S MEASURE_S RELAY_PID [split]
- *
- * With "split", once every connection is set up the backend side moves to
- * a second process (fork), as the gateways' peers are two (wrk and the
- * responder): a diagnostic, since waking a peer that sleeps costs the
- * sender more than one that is busy. Without it, the floor as defined.
+ *   relayload RELAY_PORT BACKEND_PORT CONNS WARMUP_S MEASURE_S RELAY_PID
  *
  * After WARMUP_S it reads the relay's utime+stime from /proc/RELAY_PID/stat,
  * counts round trips for MEASURE_S, reads it again and prints
@@ -21,13 +16,11 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,53 +131,19 @@ static int accept_backends(int ep, int *fds, int *is_client, long *got, int *n, 
 	return 0;
 }
 
-/*
- * Keep only one side's connections in a new epoll: the child the backend
- * side (it answers until killed), the parent the clients. Returns the
- * parent's epoll and the child's pid in *child.
- */
-static int split_sides(int *fds, const int *is_client, long *got, int n, pid_t *child)
-{
-	static struct epoll_event evs[1 + 2 * MAX_CONNS];
-	long long unused = 0;
-	int mine = (*child = fork()) == 0 ? 0 : 1, ep = epoll_create1(0);
-
-	if (*child < 0 || ep < 0)
-		return -1;
-	close(fds[0]);
-	for (int i = 1; i < n; i++) {
-		if (is_client[i] != mine)
-			close(fds[i]);
-		else if (watch(ep, fds[i], i))
-			return -1;
-	}
-	if (mine)
-		return ep;
-	for (;;) {
-		int ready = epoll_wait(ep, evs, 1 + 2 * MAX_CONNS, -1);
-		for (int e = 0; e < ready; e++) {
-			int i = (int)evs[e].data.u32;
-			if (answer(fds[i], 0, &got[i], &unused) < 0)
-				_exit(1);
-		}
-	}
-}
-
 int main(int argc, char **argv)
 {
 	static struct epoll_event evs[1 + 2 * MAX_CONNS];
 	int fds[1 + 2 * MAX_CONNS], ep;
 	long got[1 + 2 * MAX_CONNS];
 	int is_client[1 + 2 * MAX_CONNS];
-	int conns, n, ready, one = 1, accepted = 0, measuring = 0, split;
-	pid_t child = 0;
+	int conns, n, ready, one = 1, accepted = 0, measuring = 0;
 	long long rts = 0, t0 = 0;
 	double start, mstart = 0;
 	struct sockaddr_in ba, ra;
 
-	split = argc == 8 && strcmp(argv[7], "split") == 0;
-	if (argc != 7 && !split)
-		return fprintf(stderr, "usage: relayload RELAY_PORT BACKEND_PORT CONNS WARMUP MEASURE RELAY_PID [split]\n"), 2;
+	if (argc != 7)
+		return fprintf(stderr, "usage: relayload RELAY_PORT BACKEND_PORT CONNS WARMUP MEASURE RELAY_PID\n"), 2;
 	conns = atoi(argv[3]);
 	if (conns < 1 || conns > MAX_CONNS)
 		return 2;
@@ -230,17 +189,6 @@ int main(int argc, char **argv)
 			if (r < 0)
 				return 1;
 		}
-		if (split && !child && accepted == conns) {
-			fflush(stdout);
-			close(ep);
-			ep = split_sides(fds, is_client, got, n, &child);
-			if (ep < 0)
-				return perror("relayload: split"), 1;
-		}
-	}
-	if (child > 0) {
-		kill(child, SIGTERM);
-		waitpid(child, NULL, 0);
 	}
 	printf("roundtrips=%lld seconds=%.3f relay_ticks=%lld clk_tck=%ld\n", rts, now_s() - mstart,
 	       cpu_ticks(argv[6]) - t0, sysconf(_SC_CLK_TCK));
