@@ -146,7 +146,8 @@ def build():
                    stdout=subprocess.DEVNULL)
     for prog in ("responder", "relay", "relayload", "httpresponder"):
         out, src = B / prog, SRC / (prog + ".c")
-        if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
+        newest = max(src.stat().st_mtime, (SRC / "listener.h").stat().st_mtime)
+        if not out.exists() or out.stat().st_mtime < newest:
             subprocess.run(["gcc"] + CC_FLAGS + ["-o", str(out), str(src)], check=True)
     (B / "post.lua").write_text(
         "-- POST %d bytes to the responder, which answers len=N\n"

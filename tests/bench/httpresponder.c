@@ -24,6 +24,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "listener.h"
+
 enum {
 	MAX_FD = 16384,            /* connections are indexed by fd */
 	READ_BUF = 64 * 1024,
@@ -149,31 +151,9 @@ static void on_accept(int lfd)
 	}
 }
 
-static int open_listener(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof sa;
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, BACKLOG) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
-		close(fd);
-		return -1;
-	}
-	printf("listening on 127.0.0.1:%u\n", ntohs(sa.sin_port));
-	fflush(stdout);
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	static struct epoll_event evs[EVENTS];
-	struct epoll_event ev = { .events = EPOLLIN };
 	long bytes = argc == 3 ? atol(argv[2]) : -1;
 	int lfd, head;
 
@@ -187,14 +167,12 @@ int main(int argc, char **argv)
 			bytes);
 	memset(answer + head, 'x', (size_t)bytes);
 	answer_len = (size_t)head + (size_t)bytes;
-	lfd = open_listener(atoi(argv[1]));
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (lfd < 0 || epfd < 0) {
+	lfd = open_listener(atoi(argv[1]), BACKLOG);
+	epfd = epoll_with_listener(lfd);
+	if (epfd < 0) {
 		perror("httpresponder");
 		return 1;
 	}
-	ev.data.fd = lfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
 	for (;;) {
 		int n = epoll_wait(epfd, evs, EVENTS, -1);
 		for (int i = 0; i < n; i++) {

@@ -37,6 +37,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "listener.h"
+
 /* FastCGI 1.0 protocol constants. */
 enum {
 	FCGI_VERSION_1 = 1,
@@ -613,31 +615,9 @@ static void on_accept(int lfd)
 	}
 }
 
-static int open_listener(int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t sl = sizeof sa;
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, BACKLOG) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0) {
-		close(fd);
-		return -1;
-	}
-	printf("listening on 127.0.0.1:%u\n", ntohs(sa.sin_port));
-	fflush(stdout);
-	return fd;
-}
-
 int main(int argc, char **argv)
 {
 	static struct epoll_event evs[EVENTS];
-	struct epoll_event ev = { .events = EPOLLIN };
 	int lfd;
 
 	if (argc != 2) {
@@ -646,14 +626,12 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	memset(xbuf, 'x', sizeof xbuf);
-	lfd = open_listener(atoi(argv[1]));
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (lfd < 0 || epfd < 0) {
+	lfd = open_listener(atoi(argv[1]), BACKLOG);
+	epfd = epoll_with_listener(lfd);
+	if (epfd < 0) {
 		perror("responder");
 		return 1;
 	}
-	ev.data.fd = lfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
 	for (;;) {
 		int n = epoll_wait(epfd, evs, EVENTS, -1);
 		for (int i = 0; i < n; i++) {
