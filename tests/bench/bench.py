@@ -709,7 +709,13 @@ def main():
                         r["floor_us"] = floor["cpu_us"]
                     if floor is not None:
                         log("bench: run %d of %d: the relay under wrk" % (rep + 1, REPEAT))
-                        r["floor_wrk_us"] = measure_floor_under_wrk()
+                        try:
+                            r["floor_wrk_us"] = measure_floor_under_wrk()
+                            if r["floor_wrk_us"] is None:
+                                notes.append("the relay under wrk, run %d: wrk saw errors"
+                                             % (rep + 1))
+                        except (RuntimeError, subprocess.SubprocessError) as e:
+                            notes.append("the relay under wrk, run %d: %s" % (rep + 1, e))
                     results.setdefault((w[0], g), []).append(r)
                     if r.get("errors"):
                         log("bench:   %d errors: %s" % (r["errors"], " ".join(
