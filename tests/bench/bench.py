@@ -16,7 +16,7 @@ What it does, in order:
      gateway's GET 128 B run after the first the floor is measured again,
      so that every such run has a floor of its own seconds before it;
      after each gateway's GET 128 B run, the relay once more between wrk
-     and an HTTP responder: the gateways' own load (a diagnostic, see
+     and an HTTP responder: the gateways' client (a diagnostic, see
      docs/bench.md);
   5. prints the medians as markdown and writes them to build/bench/results.md.
 
@@ -485,8 +485,9 @@ def measure_floor():
 
 
 def measure_floor_under_wrk():
-    """The relay's CPU per GET 128 B between wrk and the HTTP responder: the
-    same relay under the load the gateways get (a diagnostic)."""
+    """The relay between wrk and the HTTP responder, GET 128 B: its CPU per
+    request and the requests/s (a diagnostic: the floor's relay under the
+    gateways' client); None when wrk saw errors."""
     httpd = subprocess.Popen([str(B / "httpresponder"), "0", "128"], stdout=subprocess.PIPE,
                              stdin=subprocess.DEVNULL, text=True, preexec_fn=pinned(LOAD_CPU))
     try:
@@ -506,7 +507,7 @@ def measure_floor_under_wrk():
         stop(httpd)
     if res.get("errors") or not res.get("requests"):
         return None
-    return (t1 - t0) * 1e6 / CLK_TCK / res["requests"]
+    return {"cpu_us": (t1 - t0) * 1e6 / CLK_TCK / res["requests"], "rps": res["rps"]}
 
 
 # --- report -----------------------------------------------------------------
@@ -568,16 +569,18 @@ def add_paired(add, results, floors, gateways):
         if runs[g]:
             add("- %s: %s → **%.2f**" % (g, ", ".join("%.2f" % x for x in runs[g]),
                                         statistics.median(runs[g])))
-    under = {g: [(r["cpu_us"] / r["floor_wrk_us"], r["floor_wrk_us"])
+    under = {g: [(r["cpu_us"] / r["floor_wrk"]["cpu_us"], r["floor_wrk"])
                  for r in results.get(("get128", g), [])
-                 if r.get("cpu_us") and r.get("floor_wrk_us")] for g in gateways}
+                 if r.get("cpu_us") and r.get("floor_wrk")] for g in gateways}
     floor_wrk = [f for g in gateways for _, f in under[g]]
     if floor_wrk:
         add("")
         add("Diagnostic, not the target's floor: the same relay between wrk and an HTTP "
             "responder built like the FastCGI one (`tests/bench/httpresponder.c`), measured "
-            "just after each gateway's run, i.e. under the gateways' own load: %.1f µs per "
-            "request; each gateway ÷ it, run by run:" % statistics.median(floor_wrk))
+            "just after each gateway's run, i.e. under the gateways' client: %.1f µs per "
+            "request at %.0f requests/s; each gateway ÷ it, run by run:" % (
+                statistics.median(f["cpu_us"] for f in floor_wrk),
+                statistics.median(f["rps"] for f in floor_wrk)))
         add("")
         for g in gateways:
             if under[g]:
@@ -710,8 +713,8 @@ def main():
                     if floor is not None:
                         log("bench: run %d of %d: the relay under wrk" % (rep + 1, REPEAT))
                         try:
-                            r["floor_wrk_us"] = measure_floor_under_wrk()
-                            if r["floor_wrk_us"] is None:
+                            r["floor_wrk"] = measure_floor_under_wrk()
+                            if r["floor_wrk"] is None:
                                 notes.append("the relay under wrk, run %d: wrk saw errors"
                                              % (rep + 1))
                         except (RuntimeError, subprocess.SubprocessError) as e:

@@ -1,9 +1,10 @@
 /*
  * The backend of a diagnostic floor (docs/bench.md): the relay between
- * wrk and this HTTP server sees the traffic shape every gateway sees, wrk
- * on one side and a second process on the other, with no HTTP or FastCGI
- * work in the relay. Built like the FastCGI responder: one thread on
- * epoll, non-blocking, indexed by fd, no allocation.
+ * wrk and this HTTP server has the gateways' client, wrk, on one side and
+ * a backend in a second process on the other, with no HTTP or FastCGI
+ * work in the relay (the backend speaks HTTP, not FastCGI, so the bytes
+ * differ). Built like the FastCGI responder: one thread on epoll,
+ * non-blocking, indexed by fd, no allocation.
  *
  *   httpresponder PORT BYTES   (PORT 0: any; prints "listening on 127.0.0.1:PORT")
  *

@@ -1,18 +1,21 @@
 /*
  * The floor: a bare TCP relay with no parsing. Each client connection it
  * accepts gets its own connection to the backend; poll(2) over all of them
- * and bytes are copied across as they come. What fcgate costs per request
- * beyond this is the price of HTTP and FastCGI.
+ * and bytes are copied across as they come. Under relayload it is the
+ * floor the gateways are held to; between wrk and httpresponder, the same
+ * relay under the gateways' client (a diagnostic, docs/bench.md).
  *
  *   relay LISTEN_PORT BACKEND_PORT   (prints "listening on 127.0.0.1:PORT")
  *
  * A pair one side of which closes is closed and its place taken by the
- * next client (wrk closes its connections between runs).
+ * next client (wrk closes its connections between runs). The sockets
+ * block: fine for the bench's small answers, not for bulk transfers.
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -40,7 +43,7 @@ static void close_pair(int i)
 	pf[0].events = POLLIN;
 }
 
-/* The first free pair of entries (a client's even, its backend's odd). */
+/* The first free pair of entries (a client's at an odd index, its backend's after it). */
 static int free_pair(void)
 {
 	int i = 1;
@@ -59,6 +62,7 @@ int main(int argc, char **argv)
 
 	if (argc != 3)
 		return 2;
+	signal(SIGPIPE, SIG_IGN);       /* a write to a client gone closes its pair */
 	ba = loopback(atoi(argv[2]));
 	for (int i = 1; i < ENTRIES; i++)
 		pf[i] = (struct pollfd){ .fd = -1, .events = POLLIN };
