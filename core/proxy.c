@@ -699,26 +699,37 @@ static void finish(struct client *c, struct backend *b)
 		request_done(c);
 }
 
-/* The app closed or failed before END_REQUEST. */
-/* A request the app cannot have acted on may go again on a new connection. */
-static int safe_to_resend(const struct client *c, const struct backend *b)
+/* A GET or HEAD without a body, not a byte of its answer in: sending it again is harmless. */
+static int unanswered_idempotent(const struct client *c, const struct backend *b)
 {
 	const struct http_slice m = c->req.method;
 
-	return b->reused && b->bytes_in == 0 && c->req.content_length <= 0 &&
+	return !c->head_sent && b->bytes_in == 0 && c->req.content_length <= 0 &&
 	       ((m.len == 3 && memcmp(m.p, "GET", 3) == 0) ||
 		(m.len == 4 && memcmp(m.p, "HEAD", 4) == 0));
 }
 
+/* The app closed or failed before END_REQUEST. */
 static void backend_lost(struct client *c, const char *why)
 {
 	struct backend *b = &gw_backends[c->backend];
+	int reused = b->reused;
 
-	if (!c->head_sent && safe_to_resend(c, b)) {
-		/* nginx's rule: only an idempotent request the app never answered */
-		LOG_I("pooled connection lost (%s); sending the request again", why);
+	if (unanswered_idempotent(c, b) && (reused || is_balanced(c))) {
+		/*
+		 * nginx's rule: only an idempotent request the app never
+		 * answered goes again. A pooled connection the app closed is
+		 * normal (the request is sent on another one); a new one lost
+		 * before any answer counts against the member, as a refused
+		 * connect does, and the request moves to another member.
+		 */
 		backend_close(b);
 		detach(c);
+		if (!reused) {
+			connect_failed(c, why);
+			return;
+		}
+		LOG_I("pooled connection lost (%s); sending the request again", why);
 		c->state = C_WAIT;
 		proxy_attach(c);
 		return;

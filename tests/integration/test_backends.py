@@ -287,6 +287,65 @@ def test_killed_member_fails_over_and_comes_back_after_retry(gateway, apps):
     assert status_member(gateway_status(gw), a.port, "k")["state"] == "ok"
 
 
+class Dropper:
+    """A member that takes each connection, reads what comes and closes it
+    without a byte of answer: an app that dies while answering."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((support.LOOPBACK, 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.taken = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return                  # closed: the test is over
+            self.taken += 1
+            c.settimeout(2)
+            try:
+                c.recv(65536)
+            except OSError:
+                pass
+            c.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def test_new_connection_dropped_unanswered_moves_a_get_on(gateway, apps):
+    """A new connection the app closes before any answer: a GET goes to
+    another member and the dropping one is put in error state, as after a
+    refused connect (nginx's proxy_next_upstream error); a POST, which the
+    app may have acted on, is answered 502 and not sent twice."""
+    good, drop = apps(), Dropper()
+    try:
+        gw = gateway(*balancer("d", [f"fcgi://{support.LOOPBACK}:{drop.port}/ retry=60",
+                                     good.url()]), STATUS)
+        for i in range(4):
+            get_env(gw, "/d/env", i)            # each one 200, whichever member it met
+        assert drop.taken >= 1, "the dropping member was never tried"
+        st = status_member(gateway_status(gw), drop.port, "d")
+        assert st["state"] == "error" and st["failures"] >= 1, st
+
+        gw2 = gateway(*balancer("p", [f"fcgi://{support.LOOPBACK}:{drop.port}/ retry=60",
+                                      good.url()]))
+        outcomes = []
+        for i in range(4):
+            taken = drop.taken
+            r = gw2.request("POST", "/p/echo", body=b"x" * 10)
+            outcomes.append((drop.taken > taken, r.status))
+        assert (True, 502) in outcomes, outcomes
+        assert all(s == (502 if dropped else 200) for dropped, s in outcomes), outcomes
+    finally:
+        drop.close()
+
+
 def served_by(apps_, action):
     """Requests each (live) app got while action() ran."""
     before = [app_stats(x) for x in apps_]
