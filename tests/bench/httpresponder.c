@@ -69,12 +69,7 @@ static unsigned count_heads(struct conn *c, const unsigned char *p, size_t n)
 
 static void set_events(int fd, int want_out)
 {
-	struct epoll_event ev = { .events = want_out ? EPOLLOUT : EPOLLIN, .data.fd = fd };
-
-	if (conns[fd].want_out == want_out)
-		return;
-	conns[fd].want_out = want_out;
-	epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+	watch_for(epfd, fd, &conns[fd].want_out, want_out);
 }
 
 /* Write the owed answers (the same bytes over and over). 0 done, 1 wait, -1 error. */
@@ -168,8 +163,7 @@ int main(int argc, char **argv)
 			bytes);
 	memset(answer + head, 'x', (size_t)bytes);
 	answer_len = (size_t)head + (size_t)bytes;
-	lfd = open_listener(atoi(argv[1]), BACKLOG);
-	epfd = epoll_with_listener(lfd);
+	epfd = listen_with_epoll(atoi(argv[1]), BACKLOG, &lfd);
 	if (epfd < 0) {
 		perror("httpresponder");
 		return 1;

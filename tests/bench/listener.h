@@ -1,7 +1,8 @@
 /*
- * listener.h - the listening side of the bench's two servers (responder.c,
- * httpresponder.c): a non-blocking loopback socket whose port is printed
- * for bench.py, watched by an epoll instance.
+ * listener.h - the epoll plumbing of the bench's two servers (responder.c,
+ * httpresponder.c): a non-blocking loopback listener whose port is printed
+ * for bench.py, watched by an epoll instance, and each connection watched
+ * for reading or for writing.
  */
 #ifndef BENCH_LISTENER_H
 #define BENCH_LISTENER_H
@@ -34,17 +35,34 @@ static int open_listener(int port, int backlog)
 	return fd;
 }
 
-/* An epoll instance with the listener lfd in it (its events carry lfd); -1 on failure. */
-static int epoll_with_listener(int lfd)
+/*
+ * Listen on 127.0.0.1:port as above, and an epoll instance watching the
+ * listener (its events carry *lfd); -1 on failure.
+ */
+static int listen_with_epoll(int port, int backlog, int *lfd)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
-	int ep = lfd < 0 ? -1 : epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep;
 
-	if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0) {
+	*lfd = open_listener(port, backlog);
+	ep = *lfd < 0 ? -1 : epoll_create1(EPOLL_CLOEXEC);
+	ev.data.fd = *lfd;
+	if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, *lfd, &ev) < 0) {
 		close(ep);
 		return -1;
 	}
 	return ep;
+}
+
+/* Watch fd for writing (want_out 1) or reading (0); *now is what it is watched for. */
+static void watch_for(int ep, int fd, int *now, int want_out)
+{
+	struct epoll_event ev = { .events = want_out ? EPOLLOUT : EPOLLIN, .data.fd = fd };
+
+	if (*now == want_out)
+		return;
+	*now = want_out;
+	epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
 }
 
 #endif

@@ -135,11 +135,7 @@ static void conn_close(int fd)
 
 static void set_events(int fd, int want_out)
 {
-	struct epoll_event ev = { .events = want_out ? EPOLLOUT : EPOLLIN, .data.fd = fd };
-	if (conns[fd].want_out == want_out)
-		return;
-	conns[fd].want_out = want_out;
-	epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+	watch_for(epfd, fd, &conns[fd].want_out, want_out);
 }
 
 /* A FastCGI name-value length: 1 byte, or 4 with the top bit set. */
@@ -626,8 +622,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	memset(xbuf, 'x', sizeof xbuf);
-	lfd = open_listener(atoi(argv[1]), BACKLOG);
-	epfd = epoll_with_listener(lfd);
+	epfd = listen_with_epoll(atoi(argv[1]), BACKLOG, &lfd);
 	if (epfd < 0) {
 		perror("responder");
 		return 1;
